@@ -1,0 +1,124 @@
+//! The one crash-safe file writer of kubetrust.
+//!
+//! Certificates, keys and kubeconfigs are what a cluster runs on: a write torn by a crash or a
+//! power cut leaves a node that cannot join or a control plane that cannot start. Every file
+//! kubetrust writes therefore goes through this crate, which follows one recipe:
+//!
+//! 1. create a temporary file *in the same directory*, already carrying its final mode (so a key
+//!    is never readable by others, not even for a moment);
+//! 2. write the bytes and `fsync` the file;
+//! 3. `rename` it over the destination (atomic on POSIX file systems);
+//! 4. `fsync` the directory so the rename itself survives a crash.
+//!
+//! A crash at any point leaves either the old file or the new one, never a mixture. A crash may
+//! leave a temporary file behind; its name starts with `.` and contains [`TEMP_MARKER`].
+//!
+//! ```
+//! # fn main() -> Result<(), kubetrust_fs::Error> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! use kubetrust_fs::{write_atomic, Mode};
+//! let key = dir.path().join("ca.key");
+//! write_atomic(&key, b"-----BEGIN RSA PRIVATE KEY-----\n...", Mode::PRIVATE)?;
+//! # use std::os::unix::fs::PermissionsExt;
+//! assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+//! # Ok(()) }
+//! ```
+
+#![cfg(unix)]
+
+mod error;
+mod mode;
+mod temp;
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+
+pub use error::{Error, Operation};
+pub use mode::Mode;
+pub use temp::TEMP_MARKER;
+
+/// Atomically replaces (or creates) `path` with `contents`, leaving it with exactly `mode`.
+///
+/// The parent directory must exist. An existing file at `path` is replaced; use
+/// [`write_new`] where an existing file must never be touched.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: Mode) -> Result<(), Error> {
+    let temp = temp::write_synced(path, contents, mode)?;
+    fs::rename(temp.path(), path).map_err(|e| Error::new(Operation::Rename, path, e))?;
+    temp.disarm();
+    sync_parent(path)
+}
+
+/// Atomically creates `path` with `contents` and `mode`, failing with
+/// [`Operation::CreateNew`] (kind `AlreadyExists`) if anything already exists there.
+///
+/// Other processes never see a partial file: the content is written and synced under a
+/// temporary name, then hard-linked into place, which fails instead of replacing.
+pub fn write_new(path: &Path, contents: &[u8], mode: Mode) -> Result<(), Error> {
+    let temp = temp::write_synced(path, contents, mode)?;
+    fs::hard_link(temp.path(), path).map_err(|e| Error::new(Operation::CreateNew, path, e))?;
+    drop(temp); // removes the temporary name; the data lives on under `path`
+    sync_parent(path)
+}
+
+/// Creates `path` and any missing parents, each new directory with `mode`.
+///
+/// Directories that already exist are left as they are (as kubeadm does); a non-directory in
+/// the way is an error.
+pub fn create_dir_all(path: &Path, mode: Mode) -> Result<(), Error> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode.bits())
+        .create(path)
+        .map_err(|e| Error::new(Operation::CreateDir, path, e))?;
+    // The process umask may have masked bits away; the caller asked for exactly `mode`.
+    fs::set_permissions(path, fs::Permissions::from_mode(mode.bits()))
+        .map_err(|e| Error::new(Operation::SetPermissions, path, e))?;
+    sync_parent(path)
+}
+
+/// Atomically points the symlink `link` at `target`, replacing whatever `link` was.
+///
+/// This is how the kubelet's certificate store swaps `kubelet-client-current.pem`: a reader
+/// following the link sees the old target or the new one, never a missing file.
+pub fn replace_symlink(link: &Path, target: &Path) -> Result<(), Error> {
+    let temp_link = temp::sibling_name(link)?;
+    std::os::unix::fs::symlink(target, &temp_link)
+        .map_err(|e| Error::new(Operation::Symlink, link, e))?;
+    if let Err(e) = fs::rename(&temp_link, link) {
+        let _ = fs::remove_file(&temp_link);
+        return Err(Error::new(Operation::Rename, link, e));
+    }
+    sync_parent(link)
+}
+
+/// Reads a whole file, with an error that names the path.
+pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    fs::read(path).map_err(|e| Error::new(Operation::Read, path, e))
+}
+
+/// Makes a completed rename or creation in `path`'s directory durable.
+fn sync_parent(path: &Path) -> Result<(), Error> {
+    let dir = parent_dir(path);
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::new(Operation::SyncDir, dir, e))
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes all of `contents` and syncs it to disk.
+fn write_all_synced(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
+    file.write_all(contents)?;
+    file.sync_all()
+}

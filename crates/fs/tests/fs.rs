@@ -1,0 +1,114 @@
+//! Behaviour of the crash-safe writer: modes, no-clobber creation, symlink swaps, errors.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use kubetrust_fs::{Mode, Operation, TEMP_MARKER, create_dir_all, read, replace_symlink, write_atomic, write_new};
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(TEMP_MARKER))
+        .collect()
+}
+
+#[test]
+fn write_atomic_sets_exact_mode_and_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("admin.conf");
+    write_atomic(&path, b"old", Mode::PUBLIC).unwrap();
+    assert_eq!(mode_of(&path), 0o644);
+    write_atomic(&path, b"new", Mode::PRIVATE).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    assert_eq!(mode_of(&path), 0o600);
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn write_new_refuses_an_existing_file_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ca.key");
+    write_new(&path, b"first", Mode::PRIVATE).unwrap();
+    let err = write_new(&path, b"second", Mode::PRIVATE).unwrap_err();
+    assert_eq!(err.operation(), Operation::CreateNew);
+    assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+    assert_eq!(err.path(), path);
+    assert_eq!(std::fs::read(&path).unwrap(), b"first");
+    assert_eq!(mode_of(&path), 0o600);
+    assert!(leftovers(dir.path()).is_empty(), "temporary file left behind");
+}
+
+#[test]
+fn missing_directory_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir").join("ca.crt");
+    let err = write_atomic(&path, b"x", Mode::PUBLIC).unwrap_err();
+    assert_eq!(err.operation(), Operation::CreateTemp);
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    let message = err.to_string();
+    assert!(message.contains("no-such-dir/ca.crt"), "{message}");
+}
+
+#[test]
+fn a_directory_in_the_way_is_an_error_and_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubelet.conf");
+    std::fs::create_dir(&path).unwrap();
+    let err = write_atomic(&path, b"x", Mode::PRIVATE).unwrap_err();
+    assert_eq!(err.operation(), Operation::Rename);
+    assert!(path.is_dir());
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn create_dir_all_applies_mode_to_new_directories_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("etc");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o751)).unwrap();
+    let keys = existing.join("pki").join("etcd");
+    create_dir_all(&keys, Mode::PRIVATE_DIR).unwrap();
+    assert_eq!(mode_of(&keys), 0o700);
+    assert_eq!(mode_of(&existing.join("pki")), 0o700);
+    assert_eq!(mode_of(&existing), 0o751, "an existing directory was changed");
+    create_dir_all(&keys, Mode::PUBLIC_DIR).unwrap();
+    assert_eq!(mode_of(&keys), 0o700, "an existing directory was changed");
+}
+
+#[test]
+fn create_dir_all_refuses_a_file_in_the_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pki");
+    std::fs::write(&file, b"").unwrap();
+    let err = create_dir_all(&file.join("etcd"), Mode::PUBLIC_DIR).unwrap_err();
+    assert_eq!(err.operation(), Operation::CreateDir);
+}
+
+#[test]
+fn replace_symlink_swaps_link_targets_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("kubelet-client-2026-01-01-00-00-00.pem");
+    let new = dir.path().join("kubelet-client-2026-11-25-00-00-00.pem");
+    std::fs::write(&old, b"old").unwrap();
+    std::fs::write(&new, b"new").unwrap();
+    let current = dir.path().join("kubelet-client-current.pem");
+    replace_symlink(&current, &old).unwrap();
+    assert_eq!(std::fs::read_link(&current).unwrap(), old);
+    replace_symlink(&current, &new).unwrap();
+    assert_eq!(std::fs::read_link(&current).unwrap(), new);
+    assert_eq!(std::fs::read(&current).unwrap(), b"new");
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn read_names_the_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = read(&dir.path().join("absent.crt")).unwrap_err();
+    assert_eq!(err.operation(), Operation::Read);
+    assert!(err.to_string().contains("absent.crt"));
+}

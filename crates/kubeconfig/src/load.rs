@@ -1,0 +1,200 @@
+//! Loading: bytes (YAML or JSON) → [`Config`], with client-go's lenient rules and precise errors.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::{Error, Source};
+use crate::model::{Config, Origin};
+use crate::serde_util::base64;
+
+impl Config {
+    /// Parses a kubeconfig from bytes, YAML or JSON. Pure: no file is read.
+    ///
+    /// Like client-go, it accepts an empty document, a missing `apiVersion`/`kind`, and unknown
+    /// fields (which, unlike client-go, are kept). It rejects what client-go rejects: invalid
+    /// YAML, wrong types, bad base64 in `-data` fields, duplicate names, another `apiVersion`.
+    ///
+    /// ```
+    /// let config = kubetrust_kubeconfig::Config::from_bytes(b"
+    /// clusters:
+    /// - name: kubernetes
+    ///   cluster: {server: 'https://10.0.0.10:6443'}
+    /// current-context: ''
+    /// ").unwrap();
+    /// assert_eq!(config.clusters[0].cluster.server, "https://10.0.0.10:6443");
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        parse(bytes, &Source::Bytes)
+    }
+
+    /// Reads and parses a kubeconfig file. Relative paths inside it will resolve against the
+    /// file's directory.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        if path.is_dir() {
+            return Err(Error::IsADirectory { path: path.to_path_buf() });
+        }
+        let bytes = kubetrust_fs::read(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = parse(&bytes, &Source::File(path.to_path_buf()))?;
+        config.set_origin(path);
+        Ok(config)
+    }
+
+    /// Loads several files the way `KUBECONFIG=a:b:c` does: for clusters, users and contexts
+    /// the first file defining a name wins whole (no field merge); for `current-context` and
+    /// `preferences` the first file setting them wins. Missing files are skipped.
+    pub fn from_files<P: AsRef<Path>>(paths: &[P]) -> Result<Self, Error> {
+        let mut merged = Config::default();
+        let mut seen: Vec<PathBuf> = Vec::new();
+        for path in paths.iter().map(AsRef::as_ref) {
+            if seen.iter().any(|p| p == path) || !path.exists() {
+                continue;
+            }
+            seen.push(path.to_path_buf());
+            merged.merge_from(Config::from_file(path)?);
+        }
+        Ok(merged)
+    }
+
+    /// Records `path` as the origin of every cluster and user (see [`crate::Cluster::origin`]).
+    pub fn set_origin(&mut self, path: &Path) {
+        let origin = Origin(Some(Arc::from(path)));
+        for named in &mut self.clusters {
+            named.cluster.origin = origin.clone();
+        }
+        for named in &mut self.users {
+            named.user.origin = origin.clone();
+        }
+    }
+
+    /// Adds what `other` has and `self` lacks (first definition wins).
+    fn merge_from(&mut self, other: Config) {
+        if self.current_context.is_empty() {
+            self.current_context = other.current_context;
+        }
+        if self.preferences.is_none() {
+            self.preferences = other.preferences;
+        }
+        for item in other.clusters {
+            if self.cluster(&item.name).is_none() {
+                self.clusters.push(item);
+            }
+        }
+        for item in other.users {
+            if self.user(&item.name).is_none() {
+                self.users.push(item);
+            }
+        }
+        for item in other.contexts {
+            if self.context(&item.name).is_none() {
+                self.contexts.push(item);
+            }
+        }
+        for item in other.extensions {
+            if !self.extensions.iter().any(|e| e.name == item.name) {
+                self.extensions.push(item);
+            }
+        }
+        for (key, value) in other.unknown_fields {
+            self.unknown_fields.entry(key).or_insert(value);
+        }
+    }
+}
+
+fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+        source_name: source.clone(),
+        offset: e.valid_up_to(),
+    })?;
+    let value = if looks_like_json(text) {
+        serde_json::from_str::<Value>(text).map_err(|e| Error::Syntax {
+            source_name: source.clone(),
+            message: e.to_string(),
+        })?
+    } else {
+        serde_saphyr::from_str::<Option<Value>>(text)
+            .map_err(|e| Error::Syntax {
+                source_name: source.clone(),
+                message: e.to_string(),
+            })?
+            .unwrap_or(Value::Null)
+    };
+    let value = match value {
+        Value::Null => return Ok(Config::default()),
+        Value::Object(_) => value,
+        other => {
+            return Err(Error::NotAMapping {
+                source_name: source.clone(),
+                found: json_type(&other),
+            });
+        }
+    };
+    check_names_and_data(&value, source)?;
+    serde_path_to_error::deserialize(value).map_err(|e| Error::Field {
+        source_name: source.clone(),
+        field: e.path().to_string(),
+        message: e.into_inner().to_string(),
+    })
+}
+
+/// JSON is valid YAML, but serde_json's errors are better for JSON input.
+fn looks_like_json(text: &str) -> bool {
+    text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']).starts_with('{')
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// The checks client-go makes beyond types, run before typed decoding so each gets its own
+/// error: duplicate names in the named lists, and undecodable base64 in `-data` fields.
+fn check_names_and_data(root: &Value, source: &Source) -> Result<(), Error> {
+    const LISTS: [(&str, &str, &[&str]); 3] = [
+        ("clusters", "cluster", &["certificate-authority-data"]),
+        ("users", "user", &["client-certificate-data", "client-key-data"]),
+        ("contexts", "context", &[]),
+    ];
+    for (list, inner, data_fields) in LISTS {
+        let Some(Value::Array(items)) = root.get(list) else {
+            continue; // absent or null; other types are reported by typed decoding
+        };
+        let mut names: Vec<&str> = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            if let Some(name) = item.get("name").and_then(Value::as_str) {
+                if names.contains(&name) {
+                    return Err(Error::DuplicateName {
+                        source_name: source.clone(),
+                        list,
+                        name: name.to_owned(),
+                    });
+                }
+                names.push(name);
+            }
+            for field in data_fields {
+                let Some(Value::String(text)) = item.get(inner).and_then(|i| i.get(field)) else {
+                    continue;
+                };
+                if let Err(reason) = base64::decode(text) {
+                    return Err(Error::InvalidBase64 {
+                        source_name: source.clone(),
+                        field: format!("{list}[{index}].{inner}.{field}"),
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}

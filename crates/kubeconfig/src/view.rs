@@ -1,0 +1,144 @@
+//! `kubectl config view`: minify, flatten, redact, defaults applied, YAML or JSON.
+
+use base64::Engine as _;
+
+use crate::{Config, Error, Preferences, SecretBytes, SecretString};
+
+/// Shown instead of certificate and key data without `--raw`.
+const DATA_OMITTED: &str = "DATA+OMITTED";
+/// Shown instead of tokens and passwords without `--raw`.
+const REDACTED: &str = "REDACTED";
+
+/// Output format of [`view`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// YAML, keys sorted (kubectl's default).
+    #[default]
+    Yaml,
+    /// JSON, four-space indentation, client-go's field order.
+    Json,
+}
+
+/// What [`view`] shows; the fields mirror `kubectl config view`'s flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ViewOptions {
+    /// `--minify`: only the current (or `context`) context, its cluster and user.
+    pub minify: bool,
+    /// `--flatten`: embed referenced certificate and key files.
+    pub flatten: bool,
+    /// `--raw`: show certificate data, keys, tokens and passwords.
+    pub raw: bool,
+    /// `--context`: the context `minify` keeps.
+    pub context: Option<String>,
+    /// `-o`.
+    pub format: OutputFormat,
+}
+
+impl ViewOptions {
+    /// Sets `minify`.
+    pub fn with_minify(mut self, minify: bool) -> Self {
+        self.minify = minify;
+        self
+    }
+
+    /// Sets `flatten`.
+    pub fn with_flatten(mut self, flatten: bool) -> Self {
+        self.flatten = flatten;
+        self
+    }
+
+    /// Sets `raw`.
+    pub fn with_raw(mut self, raw: bool) -> Self {
+        self.raw = raw;
+        self
+    }
+
+    /// Sets the context for `minify`.
+    pub fn with_context(mut self, context: Option<String>) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Sets the output format.
+    pub fn with_format(mut self, format: OutputFormat) -> Self {
+        self.format = format;
+        self
+    }
+}
+
+/// Renders `config` as `kubectl config view` would with the same flags, except that fields
+/// kubectl does not know are kept. Secrets are replaced unless `raw` is set.
+///
+/// ```
+/// use kubetrust_kubeconfig::{view, Config, ViewOptions};
+/// let config = Config::from_bytes(b"users: [{name: u, user: {token: s3cret}}]").unwrap();
+/// let shown = view(&config, &ViewOptions::default()).unwrap();
+/// assert!(shown.contains("token: REDACTED") && !shown.contains("s3cret"));
+/// ```
+pub fn view(config: &Config, options: &ViewOptions) -> Result<String, Error> {
+    let mut shown = if options.minify {
+        config.minify(options.context.as_deref())?
+    } else {
+        config.clone()
+    };
+    if options.flatten {
+        shown.flatten()?;
+    }
+    apply_kubectl_defaults(&mut shown);
+    if !options.raw {
+        redact(&mut shown);
+    }
+    let text = match options.format {
+        OutputFormat::Yaml => shown.to_yaml()?,
+        OutputFormat::Json => shown.to_json()?,
+    };
+    Ok(if options.raw {
+        text
+    } else {
+        // The data fields were replaced by these bytes; show them as text, as kubectl does.
+        let encoded = base64::engine::general_purpose::STANDARD.encode(DATA_OMITTED);
+        text.replace(&encoded, DATA_OMITTED)
+    })
+}
+
+/// What client-go fills in when it loads a file: empty preferences, and the exec plugin's
+/// `interactiveMode` for the API versions that predate the field.
+fn apply_kubectl_defaults(config: &mut Config) {
+    config.preferences.get_or_insert_with(Preferences::default);
+    for named in &mut config.users {
+        if let Some(exec) = named.user.exec.as_mut() {
+            let legacy = matches!(
+                exec.api_version.as_str(),
+                "client.authentication.k8s.io/v1alpha1" | "client.authentication.k8s.io/v1beta1"
+            );
+            if legacy && exec.interactive_mode.is_empty() {
+                exec.interactive_mode = "IfAvailable".to_owned();
+            }
+        }
+    }
+}
+
+fn redact(config: &mut Config) {
+    for named in &mut config.clusters {
+        if !named.cluster.certificate_authority_data.is_empty() {
+            named.cluster.certificate_authority_data = DATA_OMITTED.into();
+        }
+    }
+    for named in &mut config.users {
+        let user = &mut named.user;
+        if !user.client_certificate_data.is_empty() {
+            user.client_certificate_data = DATA_OMITTED.into();
+        }
+        if !user.client_key_data.is_empty() {
+            user.client_key_data = SecretBytes::new(DATA_OMITTED);
+        }
+        if !user.token.is_empty() {
+            user.token = SecretString::new(REDACTED);
+        }
+        if !user.password.is_empty() {
+            user.password = SecretString::new(REDACTED);
+        }
+    }
+}
