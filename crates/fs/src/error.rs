@@ -46,7 +46,7 @@ impl fmt::Display for Operation {
 #[non_exhaustive]
 pub enum Error {
     /// A file-system call failed.
-    #[error("cannot {operation} {path:?}: {source}")]
+    #[error("cannot {operation} {path:?}")]
     Io {
         /// The step that failed.
         operation: Operation,

@@ -117,7 +117,7 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
             message: e.to_string(),
         })?
     } else {
-        serde_saphyr::from_str::<Option<Value>>(text)
+        serde_saphyr::from_str_with_options::<Option<Value>>(text, yaml_options())
             .map_err(|e| Error::Syntax {
                 source_name: source.clone(),
                 message: e.to_string(),
@@ -135,11 +135,33 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
         }
     };
     check_names_and_data(&value, source)?;
-    serde_path_to_error::deserialize(value).map_err(|e| Error::Field {
-        source_name: source.clone(),
-        field: e.path().to_string(),
-        message: e.into_inner().to_string(),
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let message = if is_secret_field(&field) {
+            // serde's messages quote the offending value, which here is a credential.
+            "wrong type (the value is not shown because it is a credential)".to_owned()
+        } else {
+            e.into_inner().to_string()
+        };
+        Error::Field {
+            source_name: source.clone(),
+            field,
+            message,
+        }
     })
+}
+
+/// No source snippets in errors: the offending line may hold a token or a key.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    options
+}
+
+fn is_secret_field(path: &str) -> bool {
+    ["token", "password", "client-key-data"]
+        .iter()
+        .any(|name| path.strip_suffix(name).is_some_and(|rest| rest.ends_with('.')))
 }
 
 /// JSON is valid YAML, but serde_json's errors are better for JSON input.

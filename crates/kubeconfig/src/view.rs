@@ -103,11 +103,24 @@ pub fn view(config: &Config, options: &ViewOptions) -> Result<String, Error> {
     })
 }
 
-/// What client-go fills in when it loads a file: empty preferences, and the exec plugin's
-/// `interactiveMode` for the API versions that predate the field.
+/// What client-go does to a file it loads and writes again: named lists sorted by name (they
+/// are maps inside client-go), empty preferences filled in, and the exec plugin's
+/// `interactiveMode` defaulted for the API versions that predate the field.
 fn apply_kubectl_defaults(config: &mut Config) {
-    config.preferences.get_or_insert_with(Preferences::default);
+    let preferences = config.preferences.get_or_insert_with(Preferences::default);
+    sort_by_name(&mut preferences.extensions, |e| &e.name);
+    sort_by_name(&mut config.extensions, |e| &e.name);
+    sort_by_name(&mut config.clusters, |c| &c.name);
+    sort_by_name(&mut config.users, |u| &u.name);
+    sort_by_name(&mut config.contexts, |c| &c.name);
+    for named in &mut config.clusters {
+        sort_by_name(&mut named.cluster.extensions, |e| &e.name);
+    }
+    for named in &mut config.contexts {
+        sort_by_name(&mut named.context.extensions, |e| &e.name);
+    }
     for named in &mut config.users {
+        sort_by_name(&mut named.user.extensions, |e| &e.name);
         if let Some(exec) = named.user.exec.as_mut() {
             let legacy = matches!(
                 exec.api_version.as_str(),
@@ -118,6 +131,10 @@ fn apply_kubectl_defaults(config: &mut Config) {
             }
         }
     }
+}
+
+fn sort_by_name<T>(items: &mut [T], name: impl Fn(&T) -> &String) {
+    items.sort_by(|a, b| name(a).cmp(name(b)));
 }
 
 fn redact(config: &mut Config) {

@@ -1,0 +1,52 @@
+//! `kubetrust`: kubeadm-like commands over the kubetrust crates.
+//!
+//! Exit status: 0 success; 1 the command ran and failed (the error and its causes on
+//! stderr); 2 command-line syntax (clap's own exit code).
+
+mod kubeconfig;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The two-way trust of kubeadm join, and the PKI behind it.
+#[derive(Debug, Parser)]
+#[command(name = "kubetrust", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read and write kubeconfig files.
+    #[command(subcommand)]
+    Kubeconfig(kubeconfig::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Kubeconfig(command) => command.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(error.as_ref());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints an error and every cause under it.
+fn report(error: &(dyn std::error::Error + 'static)) {
+    eprintln!("error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        eprintln!("  caused by: {cause}");
+        source = cause.source();
+    }
+}
+
+/// What commands return: any error, reported with its causes.
+type CommandResult = Result<(), Box<dyn std::error::Error>>;

@@ -1,0 +1,18 @@
+//! kubetrust: the two-way trust of `kubeadm join`, and the PKI behind it, as a Rust library.
+//!
+//! A node joining a cluster must trust the control plane (discovery: bootstrap token, signed
+//! `cluster-info`, CA pins) and the control plane must trust the node (TLS bootstrap: CSR,
+//! approval, signing, rotation). kubetrust implements both sides compatibly with kubeadm and
+//! the Kubernetes API, for Cluster API providers, custom installers and tools.
+//!
+//! This crate re-exports the workspace's crates under short names:
+//!
+//! | module | crate | what |
+//! | --- | --- | --- |
+//! | [`fs`] | `kubetrust-fs` | crash-safe file writes with exact modes |
+//! | [`kubeconfig`] | `kubetrust-kubeconfig` | the kubeconfig model: load, resolve, build, save |
+//!
+//! More crates (bootstrap tokens, PKI, discovery, TLS bootstrap) join as they land.
+
+pub use kubetrust_fs as fs;
+pub use kubetrust_kubeconfig as kubeconfig;
