@@ -39,6 +39,7 @@
 
 mod builders;
 mod error;
+mod fast_yaml;
 #[cfg(feature = "kube")]
 mod kube;
 mod load;

@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use crate::error::{Error, Source};
 use crate::model::{Config, Origin};
-use crate::serde_util::base64;
 
 impl Config {
     /// Parses a kubeconfig from bytes, YAML or JSON. Pure: no file is read.
@@ -116,6 +115,8 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
             source_name: source.clone(),
             message: e.to_string(),
         })?
+    } else if let Some(value) = crate::fast_yaml::parse(text) {
+        value
     } else {
         serde_saphyr::from_str_with_options::<Option<Value>>(text, yaml_options())
             .map_err(|e| Error::Syntax {
@@ -134,14 +135,22 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
             });
         }
     };
-    check_names_and_data(&value, source)?;
+    check_unique_names(&value, source)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if field.ends_with("-data") && inner.starts_with(crate::serde_util::base64::ERROR_PREFIX) {
+            return Error::InvalidBase64 {
+                source_name: source.clone(),
+                field,
+                reason: inner,
+            };
+        }
         let message = if is_secret_field(&field) {
             // serde's messages quote the offending value, which here is a credential.
             "wrong type (the value is not shown because it is a credential)".to_owned()
         } else {
-            e.into_inner().to_string()
+            inner
         };
         Error::Field {
             source_name: source.clone(),
@@ -180,42 +189,22 @@ fn json_type(value: &Value) -> &'static str {
     }
 }
 
-/// The checks client-go makes beyond types, run before typed decoding so each gets its own
-/// error: duplicate names in the named lists, and undecodable base64 in `-data` fields.
-fn check_names_and_data(root: &Value, source: &Source) -> Result<(), Error> {
-    const LISTS: [(&str, &str, &[&str]); 3] = [
-        ("clusters", "cluster", &["certificate-authority-data"]),
-        ("users", "user", &["client-certificate-data", "client-key-data"]),
-        ("contexts", "context", &[]),
-    ];
-    for (list, inner, data_fields) in LISTS {
+/// Duplicate names in the named lists: client-go refuses them, and serde cannot see them.
+fn check_unique_names(root: &Value, source: &Source) -> Result<(), Error> {
+    for list in ["clusters", "users", "contexts"] {
         let Some(Value::Array(items)) = root.get(list) else {
             continue; // absent or null; other types are reported by typed decoding
         };
         let mut names: Vec<&str> = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            if let Some(name) = item.get("name").and_then(Value::as_str) {
-                if names.contains(&name) {
-                    return Err(Error::DuplicateName {
-                        source_name: source.clone(),
-                        list,
-                        name: name.to_owned(),
-                    });
-                }
-                names.push(name);
+        for name in items.iter().filter_map(|item| item.get("name").and_then(Value::as_str)) {
+            if names.contains(&name) {
+                return Err(Error::DuplicateName {
+                    source_name: source.clone(),
+                    list,
+                    name: name.to_owned(),
+                });
             }
-            for field in data_fields {
-                let Some(Value::String(text)) = item.get(inner).and_then(|i| i.get(field)) else {
-                    continue;
-                };
-                if let Err(reason) = base64::decode(text) {
-                    return Err(Error::InvalidBase64 {
-                        source_name: source.clone(),
-                        field: format!("{list}[{index}].{inner}.{field}"),
-                        reason,
-                    });
-                }
-            }
+            names.push(name);
         }
     }
     Ok(())

@@ -27,6 +27,9 @@ pub(crate) mod base64 {
             .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
     );
 
+    /// How every decoding error message starts (load.rs recognises it).
+    pub(crate) const ERROR_PREFIX: &str = "illegal base64 data";
+
     pub(crate) fn encode(bytes: &[u8]) -> String {
         GO_STD.encode(bytes)
     }
@@ -41,15 +44,15 @@ pub(crate) mod base64 {
         };
         decoded.map_err(|e| match e {
             ::base64::DecodeError::InvalidByte(offset, _) => {
-                format!("illegal base64 data at input byte {offset}")
+                format!("{ERROR_PREFIX} at input byte {offset}")
             }
             ::base64::DecodeError::InvalidLength(len) => {
-                format!("illegal base64 data: length {len} is not a multiple of 4")
+                format!("{ERROR_PREFIX}: length {len} is not a multiple of 4")
             }
             ::base64::DecodeError::InvalidLastSymbol(offset, _) => {
-                format!("illegal base64 data at input byte {offset}")
+                format!("{ERROR_PREFIX} at input byte {offset}")
             }
-            ::base64::DecodeError::InvalidPadding => "illegal base64 data: bad padding".to_owned(),
+            ::base64::DecodeError::InvalidPadding => format!("{ERROR_PREFIX}: bad padding"),
         })
     }
 

@@ -92,9 +92,31 @@ fn write_scalar_str(out: &mut String, s: &str) {
     if is_plain_safe(s) {
         out.push_str(s);
     } else {
-        // JSON string escapes are valid YAML double-quoted escapes.
-        out.push_str(&Value::String(s.to_owned()).to_string());
+        write_double_quoted(out, s);
     }
+}
+
+/// A double-quoted scalar; everything YAML does not count as printable, and the characters
+/// YAML 1.1 treats as line breaks, are escaped.
+fn write_double_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            _ if needs_escape(c) => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+pub(crate) fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
 }
 
 /// Whether `s` reads back as the same string when written unquoted, under YAML 1.1 (go-yaml
@@ -112,14 +134,14 @@ fn is_plain_safe(s: &str) -> bool {
     if s.starts_with("---") || s.starts_with("...") || looks_numeric(s) {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.chars().any(|c| c.is_control() || c == '\u{feff}') {
+    if s.contains(": ") || s.contains(" #") || s.chars().any(needs_escape) {
         return false;
     }
     !is_reserved_word(s)
 }
 
 /// Numbers, special floats, dates, times and versions like `1.2`: quoted rather than guessed.
-fn looks_numeric(s: &str) -> bool {
+pub(crate) fn looks_numeric(s: &str) -> bool {
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
     let mut chars = unsigned.chars();
     match (chars.next(), chars.next()) {
