@@ -1,5 +1,7 @@
 //! Load + resolve of a realistic kubeconfig (3 contexts, 5.4 KiB, CA data embedded).
 //! Target: ≤ 50 µs median. Run: `cargo bench --bench kubeconfig`.
+// Benchmarks, like tests, fail by panicking.
+#![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
 
@@ -16,10 +18,16 @@ fn load_and_resolve(c: &mut Criterion) {
             black_box(config.resolve(None).unwrap())
         })
     });
-    group.bench_function("load", |b| b.iter(|| Config::from_bytes(black_box(KUBECONFIG)).unwrap()));
+    group.bench_function("load", |b| {
+        b.iter(|| Config::from_bytes(black_box(KUBECONFIG)).unwrap())
+    });
     let config = Config::from_bytes(KUBECONFIG).unwrap();
-    group.bench_function("resolve", |b| b.iter(|| black_box(&config).resolve(None).unwrap()));
-    group.bench_function("save (to_yaml)", |b| b.iter(|| black_box(&config).to_yaml().unwrap()));
+    group.bench_function("resolve", |b| {
+        b.iter(|| black_box(&config).resolve(None).unwrap())
+    });
+    group.bench_function("save (to_yaml)", |b| {
+        b.iter(|| black_box(&config).to_yaml().unwrap())
+    });
     group.finish();
 }
 

@@ -78,7 +78,9 @@ fn load(explicit: Option<PathBuf>) -> Result<Config, kubetrust::kubeconfig::Erro
     let paths: Vec<PathBuf> = match explicit {
         Some(path) => vec![path],
         None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-            Some(list) => std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()).collect(),
+            Some(list) => std::env::split_paths(&list)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect(),
             None => std::env::var_os("HOME")
                 .map(|home| PathBuf::from(home).join(".kube").join("config"))
                 .into_iter()
@@ -87,7 +89,10 @@ fn load(explicit: Option<PathBuf>) -> Result<Config, kubetrust::kubeconfig::Erro
     };
     if !paths.is_empty() && paths.iter().all(|p| !p.exists()) {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        eprintln!("warning: kubeconfig not found ({}); showing an empty config", names.join(", "));
+        eprintln!(
+            "warning: kubeconfig not found ({}); showing an empty config",
+            names.join(", ")
+        );
     }
     Config::from_files(&paths)
 }

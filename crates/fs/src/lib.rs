@@ -87,8 +87,7 @@ pub fn create_dir_all(path: &Path, mode: Mode) -> Result<(), Error> {
 /// following the link sees the old target or the new one, never a missing file.
 pub fn replace_symlink(link: &Path, target: &Path) -> Result<(), Error> {
     let temp_link = temp::sibling_name(link)?;
-    std::os::unix::fs::symlink(target, &temp_link)
-        .map_err(|e| Error::new(Operation::Symlink, link, e))?;
+    std::os::unix::fs::symlink(target, &temp_link).map_err(|e| Error::new(Operation::Symlink, link, e))?;
     if let Err(e) = fs::rename(&temp_link, link) {
         let _ = fs::remove_file(&temp_link);
         return Err(Error::new(Operation::Rename, link, e));

@@ -1,6 +1,13 @@
 //! Crash safety: a child process rewrites one file in a loop and is killed (SIGKILL) at random
 //! moments, 200 times. After every kill the file must be wholly one of the versions the child
 //! writes, with that version's mode. Runs with `harness = false`: the same binary is the child.
+// A test fails by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -16,7 +23,11 @@ const VERSION_LEN: usize = 256 * 1024;
 
 /// Version `n` of the file: its mode and its bytes (each byte derived from `n`).
 fn version(n: u8) -> (Mode, Vec<u8>) {
-    let mode = if n % 2 == 0 { Mode::PRIVATE } else { Mode::PUBLIC };
+    let mode = if n.is_multiple_of(2) {
+        Mode::PRIVATE
+    } else {
+        Mode::PUBLIC
+    };
     (mode, vec![b'a' + n % 26; VERSION_LEN])
 }
 
@@ -45,10 +56,17 @@ impl Rng {
 
 fn check(path: &Path, round: usize) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("round {round}: read: {e}"));
-    let first = *bytes.first().unwrap_or_else(|| panic!("round {round}: file is empty"));
+    let first = *bytes
+        .first()
+        .unwrap_or_else(|| panic!("round {round}: file is empty"));
     let n = first - b'a';
     let (mode, expected) = version(n);
-    assert!(bytes == expected, "round {round}: torn file (starts with {:?}, {} bytes)", first as char, bytes.len());
+    assert!(
+        bytes == expected,
+        "round {round}: torn file (starts with {:?}, {} bytes)",
+        first as char,
+        bytes.len()
+    );
     let actual = std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
     assert_eq!(actual, mode.bits(), "round {round}: wrong mode for version {n}");
 }
@@ -75,7 +93,10 @@ fn parent() {
         std::thread::sleep(Duration::from_micros(rng.next() % 30_000));
         child.kill().unwrap();
         let status = child.wait().unwrap();
-        assert!(status.code() != Some(3), "round {round}: the child's write failed");
+        assert!(
+            status.code() != Some(3),
+            "round {round}: the child's write failed"
+        );
         check(&path, round);
     }
     println!("crash test: ok");

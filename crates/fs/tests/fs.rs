@@ -1,9 +1,18 @@
 //! Behaviour of the crash-safe writer: modes, no-clobber creation, symlink swaps, errors.
+// A test fails by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use kubetrust_fs::{Mode, Operation, TEMP_MARKER, create_dir_all, read, replace_symlink, write_atomic, write_new};
+use kubetrust_fs::{
+    Mode, Operation, TEMP_MARKER, create_dir_all, read, replace_symlink, write_atomic, write_new,
+};
 
 fn mode_of(path: &Path) -> u32 {
     std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777

@@ -82,7 +82,10 @@ impl ClientCredentials {
     fn to_auth_info(&self) -> AuthInfo {
         let mut user = AuthInfo::default();
         match self {
-            Self::EmbeddedCertificate { certificate_pem, key_pem } => {
+            Self::EmbeddedCertificate {
+                certificate_pem,
+                key_pem,
+            } => {
                 user.client_certificate_data = certificate_pem.clone();
                 user.client_key_data = key_pem.clone();
             }
@@ -135,7 +138,11 @@ impl Config {
     /// `bootstrap-kubelet.conf`: the discovered server and CA with user
     /// [`BOOTSTRAP_TOKEN_USER`] holding the bootstrap token. The cluster is always named
     /// `kubernetes`, whatever the cluster's configured name, as in kubeadm.
-    pub fn bootstrap_token(server: impl Into<String>, ca_pem: impl Into<Vec<u8>>, token: SecretString) -> Config {
+    pub fn bootstrap_token(
+        server: impl Into<String>,
+        ca_pem: impl Into<Vec<u8>>,
+        token: SecretString,
+    ) -> Config {
         Config::for_user(
             &ClusterEndpoint::new(server, ca_pem),
             BOOTSTRAP_TOKEN_USER,
@@ -147,7 +154,11 @@ impl Config {
     /// and CA data, nothing else (no preferences, no users, no contexts).
     pub fn cluster_info(server: impl Into<String>, ca_pem: impl Into<Vec<u8>>) -> Config {
         Config {
-            clusters: vec![ClusterEndpoint::new(server, ca_pem).with_name("").to_named_cluster()],
+            clusters: vec![
+                ClusterEndpoint::new(server, ca_pem)
+                    .with_name("")
+                    .to_named_cluster(),
+            ],
             ..Config::default()
         }
     }
@@ -169,7 +180,11 @@ impl Config {
     /// `kubelet.conf` as the kubelet itself writes it after TLS bootstrap: cluster
     /// `default-cluster`, user `default-auth` pointing at `current_pem`, context
     /// `default-context` with namespace `default`.
-    pub fn kubelet_bootstrapped(server: impl Into<String>, ca_pem: impl Into<Vec<u8>>, current_pem: &Path) -> Config {
+    pub fn kubelet_bootstrapped(
+        server: impl Into<String>,
+        ca_pem: impl Into<Vec<u8>>,
+        current_pem: &Path,
+    ) -> Config {
         let endpoint = ClusterEndpoint::new(server, ca_pem).with_name("default-cluster");
         let credentials = ClientCredentials::CertificateFiles {
             certificate: current_pem.to_path_buf(),

@@ -80,7 +80,10 @@ impl<'a> Parser<'a> {
             let item_indent = indent + (line.text.len() - rest.len());
             // Re-read the item's content as if it started its own line, one level deeper.
             if let Some(slot) = self.lines.get_mut(self.next) {
-                *slot = Line { indent: item_indent, text: rest };
+                *slot = Line {
+                    indent: item_indent,
+                    text: rest,
+                };
             }
             if is_sequence_item(rest) || split_key(rest).is_some() {
                 items.push(self.node(item_indent)?);
@@ -108,7 +111,9 @@ impl<'a> Parser<'a> {
                 match self.peek() {
                     Some(next) if next.indent > indent => self.node(next.indent)?,
                     // go-yaml writes a sequence under a key at the key's own indentation.
-                    Some(next) if next.indent == indent && is_sequence_item(next.text) => self.sequence(indent)?,
+                    Some(next) if next.indent == indent && is_sequence_item(next.text) => {
+                        self.sequence(indent)?
+                    }
                     _ => Value::Null,
                 }
             } else {
@@ -131,7 +136,8 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
     let end = if text.starts_with('"') {
         closing_quote(text)? + 1
     } else {
-        text.find(": ").or_else(|| text.ends_with(':').then(|| text.len() - 1))?
+        text.find(": ")
+            .or_else(|| text.ends_with(':').then(|| text.len() - 1))?
     };
     let (key, rest) = text.split_at(end);
     if key.ends_with(' ') {
@@ -228,7 +234,12 @@ fn plain(text: &str) -> Option<Value> {
         _ => {}
     }
     let first = text.chars().next()?;
-    if "?:,[]{}#&*!|>'\"%@`".contains(first) || text.ends_with(':') || text == "-" || text == "<<" || !plain_body_ok(text) {
+    if "?:,[]{}#&*!|>'\"%@`".contains(first)
+        || text.ends_with(':')
+        || text == "-"
+        || text == "<<"
+        || !plain_body_ok(text)
+    {
         return None;
     }
     if crate::yaml::looks_numeric(text) {
@@ -245,7 +256,10 @@ fn plain(text: &str) -> Option<Value> {
 /// mapping indicator (`: `), nothing YAML does not print or treats as a line break.
 fn plain_body_ok(text: &str) -> bool {
     let printable_ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
-    let printable = printable_ascii || text.chars().all(|c| !crate::yaml::needs_escape(c) && c != '\u{85}');
+    let printable = printable_ascii
+        || text
+            .chars()
+            .all(|c| !crate::yaml::needs_escape(c) && c != '\u{85}');
     printable && !text.contains(" #") && !text.contains(": ")
 }
 
@@ -269,7 +283,9 @@ mod tests {
     use serde_json::json;
 
     fn general(text: &str) -> Value {
-        serde_saphyr::from_str::<Option<Value>>(text).unwrap().unwrap_or(Value::Null)
+        serde_saphyr::from_str::<Option<Value>>(text)
+            .unwrap()
+            .unwrap_or(Value::Null)
     }
 
     #[test]

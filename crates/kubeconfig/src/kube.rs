@@ -20,13 +20,18 @@ impl Config {
         for named in &mut absolute.clusters {
             let cluster = &mut named.cluster;
             if !cluster.certificate_authority.is_empty() {
-                cluster.certificate_authority =
-                    resolve_path(&cluster.origin, &cluster.certificate_authority).to_string_lossy().into_owned();
+                cluster.certificate_authority = resolve_path(&cluster.origin, &cluster.certificate_authority)
+                    .to_string_lossy()
+                    .into_owned();
             }
         }
         for named in &mut absolute.users {
             let user = &mut named.user;
-            for path in [&mut user.client_certificate, &mut user.client_key, &mut user.token_file] {
+            for path in [
+                &mut user.client_certificate,
+                &mut user.client_key,
+                &mut user.token_file,
+            ] {
                 if !path.is_empty() {
                     *path = resolve_path(&user.origin, path).to_string_lossy().into_owned();
                 }

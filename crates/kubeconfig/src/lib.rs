@@ -52,11 +52,13 @@ mod serde_util;
 mod view;
 mod yaml;
 
-pub use builders::{BOOTSTRAP_TOKEN_USER, ClientCredentials, ClusterEndpoint, DEFAULT_CLUSTER_NAME, KUBELET_CLIENT_CURRENT};
+pub use builders::{
+    BOOTSTRAP_TOKEN_USER, ClientCredentials, ClusterEndpoint, DEFAULT_CLUSTER_NAME, KUBELET_CLIENT_CURRENT,
+};
 pub use error::{Error, Source};
 pub use model::{
-    AuthInfo, AuthProviderConfig, Cluster, Config, Context, ExecConfig, ExecEnvVar, NamedAuthInfo, NamedCluster,
-    NamedContext, NamedExtension, Preferences, UnknownFields,
+    AuthInfo, AuthProviderConfig, Cluster, Config, Context, ExecConfig, ExecEnvVar, NamedAuthInfo,
+    NamedCluster, NamedContext, NamedExtension, Preferences, UnknownFields,
 };
 pub use resolve::Resolved;
 pub use secret::{SecretBytes, SecretString};

@@ -33,7 +33,9 @@ impl Config {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         if path.is_dir() {
-            return Err(Error::IsADirectory { path: path.to_path_buf() });
+            return Err(Error::IsADirectory {
+                path: path.to_path_buf(),
+            });
         }
         let bytes = kubetrust_fs::read(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
@@ -175,7 +177,8 @@ fn is_secret_field(path: &str) -> bool {
 
 /// JSON is valid YAML, but serde_json's errors are better for JSON input.
 fn looks_like_json(text: &str) -> bool {
-    text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']).starts_with('{')
+    text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+        .starts_with('{')
 }
 
 fn json_type(value: &Value) -> &'static str {
@@ -196,7 +199,12 @@ fn check_unique_names(root: &Value, source: &Source) -> Result<(), Error> {
             continue; // absent or null; other types are reported by typed decoding
         };
         let mut names: Vec<&str> = Vec::with_capacity(items.len());
-        for name in items.iter().filter_map(|item| item.get("name").and_then(Value::as_str)) {
+        // A missing or null name is the empty name, as in Go; other types fail typed decoding.
+        let item_names = items.iter().filter_map(|item| match item.get("name") {
+            None | Some(Value::Null) => Some(""),
+            Some(name) => name.as_str(),
+        });
+        for name in item_names {
             if names.contains(&name) {
                 return Err(Error::DuplicateName {
                     source_name: source.clone(),

@@ -89,23 +89,31 @@ pub struct Cluster {
     #[serde(default, deserialize_with = "nullable")]
     pub server: String,
     /// Name to verify the server certificate against, instead of the URL's host.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub tls_server_name: String,
     /// Skip server certificate verification (insecure).
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_false")]
     pub insecure_skip_tls_verify: bool,
     /// Path to a PEM CA bundle; relative paths are relative to the kubeconfig's directory.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
-    pub certificate_authority: String,
-    /// PEM CA bundle (decoded from base64); overrides `certificate_authority`.
     #[serde(
         default,
-        with = "base64",
-        skip_serializing_if = "Vec::is_empty"
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
     )]
+    pub certificate_authority: String,
+    /// PEM CA bundle (decoded from base64); overrides `certificate_authority`.
+    #[serde(default, with = "base64", skip_serializing_if = "Vec::is_empty")]
     pub certificate_authority_data: Vec<u8>,
     /// Proxy URL (`http`, `https` or `socks5`).
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub proxy_url: String,
     /// Ask the server not to compress responses.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_false")]
@@ -141,13 +149,21 @@ pub struct NamedAuthInfo {
 #[non_exhaustive]
 pub struct AuthInfo {
     /// Path to a PEM client certificate.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub client_certificate: String,
     /// PEM client certificate (decoded from base64); overrides `client_certificate`.
     #[serde(default, with = "base64", skip_serializing_if = "Vec::is_empty")]
     pub client_certificate_data: Vec<u8>,
     /// Path to a PEM private key.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub client_key: String,
     /// PEM private key (decoded from base64); overrides `client_key`.
     #[serde(default, skip_serializing_if = "SecretBytes::is_empty")]
@@ -156,16 +172,36 @@ pub struct AuthInfo {
     #[serde(default, skip_serializing_if = "SecretString::is_empty")]
     pub token: SecretString,
     /// Path to a file holding a bearer token; re-read periodically and wins over `token`.
-    #[serde(rename = "tokenFile", default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "tokenFile",
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub token_file: String,
     /// User to impersonate.
-    #[serde(rename = "as", default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "as",
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub impersonate: String,
     /// UID to impersonate.
-    #[serde(rename = "as-uid", default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "as-uid",
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub impersonate_uid: String,
     /// Groups to impersonate.
-    #[serde(rename = "as-groups", default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "as-groups",
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub impersonate_groups: Vec<String>,
     /// Extra fields of the impersonated user.
     #[serde(
@@ -176,7 +212,11 @@ pub struct AuthInfo {
     )]
     pub impersonate_user_extra: BTreeMap<String, Vec<String>>,
     /// Basic-auth user name.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub username: String,
     /// Basic-auth password.
     #[serde(default, skip_serializing_if = "SecretString::is_empty")]
@@ -227,16 +267,28 @@ pub struct ExecConfig {
     #[serde(default)]
     pub env: Option<Vec<ExecEnvVar>>,
     /// `client.authentication.k8s.io/v1` or `/v1beta1`.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// Shown to the user when the command is missing.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub install_hint: String,
     /// Pass the cluster's details to the plugin; always written.
     #[serde(default, deserialize_with = "nullable")]
     pub provide_cluster_info: bool,
     /// `Never`, `IfAvailable` or `Always`.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub interactive_mode: String,
     /// Fields this model does not know.
     #[serde(flatten)]
@@ -284,7 +336,11 @@ pub struct Context {
     #[serde(default, deserialize_with = "nullable")]
     pub user: String,
     /// Default namespace.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub namespace: String,
     /// Extensions of the context.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]

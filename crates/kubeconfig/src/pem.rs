@@ -54,11 +54,23 @@ mod tests {
         let two = b"junk\n-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n\
                     -----BEGIN CERTIFICATE-----\nBAUG\n-----END CERTIFICATE-----\n";
         assert_eq!(check_blocks(two, &["CERTIFICATE"]), Ok(2));
-        assert!(check_blocks(b"hello", &["CERTIFICATE"]).unwrap_err().contains("no CERTIFICATE block"));
+        assert!(
+            check_blocks(b"hello", &["CERTIFICATE"])
+                .unwrap_err()
+                .contains("no CERTIFICATE block")
+        );
         let bad = b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n";
-        assert!(check_blocks(bad, &["CERTIFICATE"]).unwrap_err().contains("not valid base64"));
+        assert!(
+            check_blocks(bad, &["CERTIFICATE"])
+                .unwrap_err()
+                .contains("not valid base64")
+        );
         let open = b"-----BEGIN CERTIFICATE-----\nAQID\n";
-        assert!(check_blocks(open, &["CERTIFICATE"]).unwrap_err().contains("no END line"));
+        assert!(
+            check_blocks(open, &["CERTIFICATE"])
+                .unwrap_err()
+                .contains("no END line")
+        );
         let key = b"-----BEGIN EC PRIVATE KEY-----\nAQID\n-----END EC PRIVATE KEY-----\n";
         assert_eq!(check_blocks(key, &PRIVATE_KEY_LABELS), Ok(1));
         assert!(check_blocks(key, &["CERTIFICATE"]).is_err());

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Origin;
 use crate::pem::{PRIVATE_KEY_LABELS, check_blocks};
-use crate::{AuthInfo, Cluster, Config, Error, NamedAuthInfo, NamedCluster, NamedContext, SecretBytes, SecretString};
+use crate::{
+    AuthInfo, Cluster, Config, Error, NamedAuthInfo, NamedCluster, NamedContext, SecretBytes, SecretString,
+};
 
 /// The effective connection settings of one context: what a client needs to talk to the API.
 ///
@@ -117,7 +119,9 @@ impl Config {
             ..Config::default()
         };
         minified.contexts.push(named.clone());
-        minified.clusters.extend(self.cluster(&named.context.cluster).cloned());
+        minified
+            .clusters
+            .extend(self.cluster(&named.context.cluster).cloned());
         minified.users.extend(self.user(&named.context.user).cloned());
         Ok(minified)
     }
@@ -156,8 +160,11 @@ fn read_referenced(field: &'static str, origin: &Origin, path: &str) -> Result<V
 fn embed_cluster_files(cluster: &mut Cluster) -> Result<(), Error> {
     if !cluster.certificate_authority.is_empty() {
         if cluster.certificate_authority_data.is_empty() {
-            cluster.certificate_authority_data =
-                read_referenced("certificate-authority", &cluster.origin, &cluster.certificate_authority)?;
+            cluster.certificate_authority_data = read_referenced(
+                "certificate-authority",
+                &cluster.origin,
+                &cluster.certificate_authority,
+            )?;
         }
         cluster.certificate_authority.clear();
     }
@@ -174,7 +181,8 @@ fn embed_user_files(user: &mut AuthInfo) -> Result<(), Error> {
     }
     if !user.client_key.is_empty() {
         if user.client_key_data.is_empty() {
-            user.client_key_data = SecretBytes::new(read_referenced("client-key", &user.origin, &user.client_key)?);
+            user.client_key_data =
+                SecretBytes::new(read_referenced("client-key", &user.origin, &user.client_key)?);
         }
         user.client_key.clear();
     }
@@ -197,19 +205,21 @@ fn read_token_file(user: &mut AuthInfo) -> Result<(), Error> {
 /// client-go resolves the exec command against the kubeconfig's directory only when it
 /// contains a path separator; a bare name is looked up in `PATH`.
 pub(crate) fn absolutize_exec_command(user: &mut AuthInfo) {
-    if let Some(exec) = user.exec.as_mut() {
-        if exec.command.contains('/') {
-            exec.command = resolve_path(&user.origin, &exec.command).to_string_lossy().into_owned();
-        }
+    if let Some(exec) = user.exec.as_mut().filter(|exec| exec.command.contains('/')) {
+        exec.command = resolve_path(&user.origin, &exec.command)
+            .to_string_lossy()
+            .into_owned();
     }
 }
 
 fn check_cluster(name: &str, cluster: &Cluster) -> Result<(), Error> {
     if !cluster.certificate_authority_data.is_empty() {
-        check_blocks(&cluster.certificate_authority_data, &["CERTIFICATE"]).map_err(|reason| Error::InvalidPem {
-            field: "certificate-authority",
-            owner: name.to_owned(),
-            reason,
+        check_blocks(&cluster.certificate_authority_data, &["CERTIFICATE"]).map_err(|reason| {
+            Error::InvalidPem {
+                field: "certificate-authority",
+                owner: name.to_owned(),
+                reason,
+            }
         })?;
     }
     Ok(())
@@ -221,14 +231,20 @@ fn check_user(name: &str, user: &AuthInfo) -> Result<(), Error> {
     if has_cert != has_key {
         return Err(Error::IncompleteClientCertificate {
             user: name.to_owned(),
-            missing: if has_cert { "client-key" } else { "client-certificate" },
+            missing: if has_cert {
+                "client-key"
+            } else {
+                "client-certificate"
+            },
         });
     }
     if has_cert {
-        check_blocks(&user.client_certificate_data, &["CERTIFICATE"]).map_err(|reason| Error::InvalidPem {
-            field: "client-certificate",
-            owner: name.to_owned(),
-            reason,
+        check_blocks(&user.client_certificate_data, &["CERTIFICATE"]).map_err(|reason| {
+            Error::InvalidPem {
+                field: "client-certificate",
+                owner: name.to_owned(),
+                reason,
+            }
         })?;
         check_blocks(user.client_key_data.expose_secret(), &PRIVATE_KEY_LABELS).map_err(|reason| {
             Error::InvalidPem {

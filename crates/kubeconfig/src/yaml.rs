@@ -190,13 +190,29 @@ mod tests {
 
     #[test]
     fn quotes_what_a_yaml_reader_would_misread() {
-        for s in ["", "true", "Yes", "y", "N", "off", "null", "~", "123", "1.2.3", ": x", "a: b", "a #b", "x:", " x", "\u{7}", ".5", "<<", "=", "*ref"] {
+        for s in [
+            "", "true", "Yes", "y", "N", "off", "null", "~", "123", "1.2.3", ": x", "a: b", "a #b", "x:",
+            " x", "\u{7}", ".5", "<<", "=", "*ref",
+        ] {
             assert!(!is_plain_safe(s), "{s:?} must be quoted");
         }
         for s in ["-5", "+1", "-.5", ".inf", "-.Inf", "---", "- x", "-"] {
             assert!(!is_plain_safe(s), "{s:?} must be quoted");
         }
-        for s in ["--x", "./bin/helper", "-v", ".kube", "system:node:cp-1", "https://k8s:6443", "LS0tLS1CRUdJTi==", "kubernetes-admin@kubernetes", "default", "a-b", "naïve", "x.y"] {
+        for s in [
+            "--x",
+            "./bin/helper",
+            "-v",
+            ".kube",
+            "system:node:cp-1",
+            "https://k8s:6443",
+            "LS0tLS1CRUdJTi==",
+            "kubernetes-admin@kubernetes",
+            "default",
+            "a-b",
+            "naïve",
+            "x.y",
+        ] {
             assert!(is_plain_safe(s), "{s:?} can be plain");
         }
     }

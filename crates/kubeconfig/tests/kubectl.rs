@@ -4,13 +4,20 @@
 //!
 //! kubectl comes from `$KUBECTL`, else `PATH`. Without it the tests say why and pass, except
 //! under `CI=true`, where a missing kubectl fails them (`.ci/run` provides it).
+// A test fails by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kubetrust_kubeconfig::{
-    ClientCredentials, ClusterEndpoint, Config, KUBELET_CLIENT_CURRENT, OutputFormat, SecretBytes, SecretString,
-    ViewOptions, view,
+    ClientCredentials, ClusterEndpoint, Config, KUBELET_CLIENT_CURRENT, OutputFormat, SecretBytes,
+    SecretString, ViewOptions, view,
 };
 use serde_json::Value;
 
@@ -22,7 +29,10 @@ fn kubectl() -> Option<PathBuf> {
     match Command::new(&candidate).args(["version", "--client"]).output() {
         Ok(out) if out.status.success() => Some(candidate),
         _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("kubectl ({}) is required under CI=true; .ci/run sets KUBECTL", candidate.display())
+            panic!(
+                "kubectl ({}) is required under CI=true; .ci/run sets KUBECTL",
+                candidate.display()
+            )
         }
         _ => {
             eprintln!("skipping: kubectl not found (set KUBECTL or PATH)");
@@ -46,7 +56,11 @@ fn kubectl_text(kubectl: &Path, file: &Path, args: &[&str]) -> String {
         .env_remove("KUBECONFIG")
         .output()
         .unwrap();
-    assert!(out.status.success(), "kubectl failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kubectl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -62,11 +76,18 @@ fn without_unknown_fields(mut config: Config) -> Config {
         p.unknown_fields.clear();
         p.extensions.iter_mut().for_each(|e| e.unknown_fields.clear());
     }
-    config.extensions.iter_mut().for_each(|e| e.unknown_fields.clear());
+    config
+        .extensions
+        .iter_mut()
+        .for_each(|e| e.unknown_fields.clear());
     for named in &mut config.clusters {
         named.unknown_fields.clear();
         named.cluster.unknown_fields.clear();
-        named.cluster.extensions.iter_mut().for_each(|e| e.unknown_fields.clear());
+        named
+            .cluster
+            .extensions
+            .iter_mut()
+            .for_each(|e| e.unknown_fields.clear());
     }
     for named in &mut config.users {
         named.unknown_fields.clear();
@@ -75,7 +96,10 @@ fn without_unknown_fields(mut config: Config) -> Config {
         user.extensions.iter_mut().for_each(|e| e.unknown_fields.clear());
         if let Some(exec) = user.exec.as_mut() {
             exec.unknown_fields.clear();
-            exec.env.iter_mut().flatten().for_each(|v| v.unknown_fields.clear());
+            exec.env
+                .iter_mut()
+                .flatten()
+                .for_each(|v| v.unknown_fields.clear());
         }
         if let Some(provider) = user.auth_provider.as_mut() {
             provider.unknown_fields.clear();
@@ -84,7 +108,11 @@ fn without_unknown_fields(mut config: Config) -> Config {
     for named in &mut config.contexts {
         named.unknown_fields.clear();
         named.context.unknown_fields.clear();
-        named.context.extensions.iter_mut().for_each(|e| e.unknown_fields.clear());
+        named
+            .context
+            .extensions
+            .iter_mut()
+            .for_each(|e| e.unknown_fields.clear());
     }
     config
 }
@@ -95,7 +123,11 @@ fn assert_kubectl_agrees(kubectl: &Path, name: &str, config: &Config) {
     let path = dir.path().join(name);
     config.save(&path).unwrap();
     let ours = without_unknown_fields(Config::from_file(&path).unwrap());
-    assert_eq!(kubectl_view(kubectl, &path, &[]), our_view(&ours, ViewOptions::default()), "{name}");
+    assert_eq!(
+        kubectl_view(kubectl, &path, &[]),
+        our_view(&ours, ViewOptions::default()),
+        "{name}"
+    );
     // Byte for byte, too: our YAML writer is kubectl's.
     let our_yaml = view(&ours, &ViewOptions::default().with_raw(true)).unwrap();
     assert_eq!(kubectl_text(kubectl, &path, &[]), our_yaml, "{name}");
@@ -118,15 +150,31 @@ fn kubectl_reads_every_builder_output_as_we_do() {
     };
     let token = ClientCredentials::Token(SecretString::new("abcdef.0123456789abcdef"));
     let builds = [
-        ("admin.conf", Config::for_user(&endpoint(), "kubernetes-admin", embedded)),
-        ("files.conf", Config::for_user(&endpoint().with_name("prod"), "system:kube-scheduler", files)),
+        (
+            "admin.conf",
+            Config::for_user(&endpoint(), "kubernetes-admin", embedded),
+        ),
+        (
+            "files.conf",
+            Config::for_user(&endpoint().with_name("prod"), "system:kube-scheduler", files),
+        ),
         ("token.conf", Config::for_user(&endpoint(), "ci-bot", token)),
         (
             "bootstrap-kubelet.conf",
-            Config::bootstrap_token("https://10.0.0.10:6443", CERT, SecretString::new("abcdef.0123456789abcdef")),
+            Config::bootstrap_token(
+                "https://10.0.0.10:6443",
+                CERT,
+                SecretString::new("abcdef.0123456789abcdef"),
+            ),
         ),
-        ("cluster-info.conf", Config::cluster_info("https://10.0.0.10:6443", CERT)),
-        ("kubelet.conf", Config::kubelet_rotating(&endpoint(), "cp-1", Path::new(KUBELET_CLIENT_CURRENT))),
+        (
+            "cluster-info.conf",
+            Config::cluster_info("https://10.0.0.10:6443", CERT),
+        ),
+        (
+            "kubelet.conf",
+            Config::kubelet_rotating(&endpoint(), "cp-1", Path::new(KUBELET_CLIENT_CURRENT)),
+        ),
         (
             "kubelet-bootstrapped.conf",
             Config::kubelet_bootstrapped("https://10.0.0.10:6443", CERT, Path::new(KUBELET_CLIENT_CURRENT)),
@@ -142,7 +190,10 @@ fn kubectl_reads_our_saved_rich_kubeconfig_as_we_do() {
     let Some(kubectl) = kubectl() else { return };
     let rich = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/kubeconfig/rich.yaml");
     let config = Config::from_file(&rich).unwrap();
-    assert!(!config.unknown_fields.is_empty(), "the fixture must carry unknown fields");
+    assert!(
+        !config.unknown_fields.is_empty(),
+        "the fixture must carry unknown fields"
+    );
     assert_kubectl_agrees(&kubectl, "rich.conf", &config);
 
     // And the YAML-1.1 traps really are strings for kubectl, not booleans or numbers.
@@ -167,10 +218,17 @@ fn kubectl_minify_flatten_matches_ours() {
     std::fs::write(dir.path().join("pki/client.crt"), CERT).unwrap();
     std::fs::write(dir.path().join("pki/client.key"), KEY).unwrap();
     let path = dir.path().join("config");
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/kubeconfig/rich.yaml"), &path).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/kubeconfig/rich.yaml"),
+        &path,
+    )
+    .unwrap();
     let ours = without_unknown_fields(Config::from_file(&path).unwrap());
     for context in ["files", "lab", "prod-admin"] {
-        let options = ViewOptions::default().with_minify(true).with_flatten(true).with_context(Some(context.into()));
+        let options = ViewOptions::default()
+            .with_minify(true)
+            .with_flatten(true)
+            .with_context(Some(context.into()));
         // Run kubectl from elsewhere: relative paths must resolve against the file, not the CWD.
         let theirs = kubectl_view(&kubectl, &path, &["--minify", "--flatten", "--context", context]);
         assert_eq!(theirs, our_view(&ours, options), "context {context}");

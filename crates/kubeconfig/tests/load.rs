@@ -1,4 +1,11 @@
 //! Loading: client-go's lenient rules, and one precise error for each kind of bad input.
+// A test fails by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use kubetrust_kubeconfig::{Config, Error, Source};
 
@@ -33,10 +40,22 @@ fn unknown_fields_survive_load_and_save_at_every_level() {
         users: [{name: u, user: {exec: {command: c, newField: true, env: [{name: A, value: b, secretRef: r}]}, future: 2}}]\n\
         contexts: [{name: x, context: {cluster: c, user: u, color: blue}}]\n";
     let config = load(text).unwrap();
-    assert_eq!(config.unknown_fields["bogusTop"], serde_json::json!({"a": [1, 2]}));
+    assert_eq!(
+        config.unknown_fields["bogusTop"],
+        serde_json::json!({"a": [1, 2]})
+    );
     assert_eq!(config.clusters[0].cluster.unknown_fields["flavour"], "x");
     let saved = config.to_yaml().unwrap();
-    for field in ["bogusTop:", "theme: dark", "extra: 1", "flavour: x", "newField: true", "secretRef: r", "future: 2", "color: blue"] {
+    for field in [
+        "bogusTop:",
+        "theme: dark",
+        "extra: 1",
+        "flavour: x",
+        "newField: true",
+        "secretRef: r",
+        "future: 2",
+        "color: blue",
+    ] {
         assert!(saved.contains(field), "{field} lost:\n{saved}");
     }
     assert_eq!(load(&saved).unwrap(), config);
@@ -53,7 +72,16 @@ fn nulls_are_zero_values_like_in_go() {
 #[test]
 fn malformed_yaml_names_the_position() {
     let err = load("clusters: [\n").unwrap_err();
-    assert!(matches!(err, Error::Syntax { source_name: Source::Bytes, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Syntax {
+                source_name: Source::Bytes,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("line"), "{err}");
 }
 
@@ -66,33 +94,50 @@ fn malformed_json_is_a_syntax_error() {
 #[test]
 fn a_document_that_is_not_a_mapping_is_refused() {
     let err = load("- a\n- b\n").unwrap_err();
-    assert!(matches!(err, Error::NotAMapping { found: "a list", .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::NotAMapping { found: "a list", .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn wrong_types_name_the_field() {
-    let err = load("clusters: [{name: a, cluster: {server: https://a, insecure-skip-tls-verify: maybe}}]").unwrap_err();
-    let Error::Field { field, message, .. } = &err else { panic!("{err:?}") };
+    let err = load("clusters: [{name: a, cluster: {server: https://a, insecure-skip-tls-verify: maybe}}]")
+        .unwrap_err();
+    let Error::Field { field, message, .. } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(field, "clusters[0].cluster.insecure-skip-tls-verify");
     assert!(message.contains("boolean"), "{message}");
 
     let err = load("users: [{name: u, user: {as-groups: admin}}]").unwrap_err();
-    assert!(matches!(&err, Error::Field { field, .. } if field == "users[0].user.as-groups"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Field { field, .. } if field == "users[0].user.as-groups"),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn type_errors_on_credentials_do_not_echo_the_value() {
     let err = load("users: [{name: u, user: {password: 123456}}]").unwrap_err();
-    assert!(matches!(&err, Error::Field { field, .. } if field == "users[0].user.password"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Field { field, .. } if field == "users[0].user.password"),
+        "{err:?}"
+    );
     assert!(!err.to_string().contains("123456"), "{err}");
     let err = load("users: [{name: u, user: {token: 'abc', as: 7}}]\nbad: [").unwrap_err();
-    assert!(!err.to_string().contains("abc"), "YAML errors must not quote the source: {err}");
+    assert!(
+        !err.to_string().contains("abc"),
+        "YAML errors must not quote the source: {err}"
+    );
 }
 
 #[test]
 fn bad_base64_names_the_field_and_offset() {
     let err = load("users: [{name: u, user: {client-key-data: 'ab!c'}}]").unwrap_err();
-    let Error::InvalidBase64 { field, reason, .. } = &err else { panic!("{err:?}") };
+    let Error::InvalidBase64 { field, reason, .. } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(field, "users[0].user.client-key-data");
     assert_eq!(reason, "illegal base64 data at input byte 2");
     assert!(!err.to_string().contains("ab!c"), "key material echoed: {err}");
@@ -101,16 +146,30 @@ fn bad_base64_names_the_field_and_offset() {
 #[test]
 fn duplicate_names_are_refused() {
     let err = load("contexts: [{name: a, context: {}}, {name: a, context: {}}]").unwrap_err();
-    assert!(matches!(&err, Error::DuplicateName { list: "contexts", name, .. } if name == "a"), "{err:?}");
+    assert!(
+        matches!(&err, Error::DuplicateName { list: "contexts", name, .. } if name == "a"),
+        "{err:?}"
+    );
+    let err = load("users: [{user: {}}, {name: null, user: {}}]").unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicateName { list: "users", name, .. } if name.is_empty()),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn other_api_versions_and_kinds_are_refused() {
     let err = load("apiVersion: v2\n").unwrap_err();
-    assert!(matches!(&err, Error::Field { field, .. } if field == "apiVersion"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Field { field, .. } if field == "apiVersion"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("\"v2\""));
     let err = load("kind: Pod\n").unwrap_err();
-    assert!(matches!(&err, Error::Field { field, .. } if field == "kind"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Field { field, .. } if field == "kind"),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -124,7 +183,10 @@ fn file_errors_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.conf");
     let err = Config::from_file(&missing).unwrap_err();
-    assert!(matches!(&err, Error::Read { path, .. } if *path == missing), "{err:?}");
+    assert!(
+        matches!(&err, Error::Read { path, .. } if *path == missing),
+        "{err:?}"
+    );
 
     let err = Config::from_file(dir.path()).unwrap_err();
     assert!(matches!(err, Error::IsADirectory { .. }), "{err:?}");
@@ -140,7 +202,11 @@ fn kubeconfig_lists_merge_first_definition_wins() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a");
     let b = dir.path().join("b");
-    std::fs::write(&a, "clusters: [{name: shared, cluster: {server: https://from-a}}]\n").unwrap();
+    std::fs::write(
+        &a,
+        "clusters: [{name: shared, cluster: {server: https://from-a}}]\n",
+    )
+    .unwrap();
     std::fs::write(
         &b,
         "current-context: ctx\nclusters: [{name: shared, cluster: {server: https://from-b}}, {name: only-b, cluster: {server: https://b}}]\n",
@@ -159,8 +225,14 @@ fn saved_files_are_private_and_round_trip() {
     let path = dir.path().join("admin.conf");
     let config = load("users: [{name: u, user: {token: t, password: p}}]").unwrap();
     config.save(&path).unwrap();
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     assert_eq!(Config::from_file(&path).unwrap(), config);
     let debug = format!("{config:?}");
-    assert!(debug.contains("[redacted]") && !debug.contains("\"t\"") && !debug.contains("\"p\""), "{debug}");
+    assert!(
+        debug.contains("[redacted]") && !debug.contains("\"t\"") && !debug.contains("\"p\""),
+        "{debug}"
+    );
 }

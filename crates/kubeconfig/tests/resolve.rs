@@ -1,4 +1,11 @@
 //! Resolving contexts, relative paths, minify and flatten.
+// A test fails by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::Path;
 
@@ -47,7 +54,10 @@ fn resolve_reads_relative_files_from_the_kubeconfigs_directory() {
     assert_eq!(resolved.user.client_certificate_data, CERT.as_bytes());
     assert_eq!(resolved.user.client_key_data.expose_secret(), KEY.as_bytes());
     assert_eq!(resolved.user.token.expose_secret(), "abcdef.0123456789abcdef");
-    assert_eq!(Path::new(&resolved.user.token_file), dir.path().join("sub/certs/token"));
+    assert_eq!(
+        Path::new(&resolved.user.token_file),
+        dir.path().join("sub/certs/token")
+    );
 }
 
 #[test]
@@ -64,12 +74,21 @@ fn unknown_context_cluster_and_user_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::from_file(fixture(dir.path())).unwrap();
     let err = config.resolve(Some("three")).unwrap_err();
-    let Error::UnknownContext { name, available } = &err else { panic!("{err:?}") };
+    let Error::UnknownContext { name, available } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(name, "three");
     assert_eq!(available, &["one", "two", "broken", "nouser"]);
-    assert!(matches!(config.resolve(Some("broken")), Err(Error::UnknownCluster { cluster, .. }) if cluster == "nowhere"));
-    assert!(matches!(config.resolve(Some("nouser")), Err(Error::UnknownUser { user, .. }) if user == "nobody"));
-    assert!(matches!(Config::default().resolve(None), Err(Error::NoCurrentContext)));
+    assert!(
+        matches!(config.resolve(Some("broken")), Err(Error::UnknownCluster { cluster, .. }) if cluster == "nowhere")
+    );
+    assert!(
+        matches!(config.resolve(Some("nouser")), Err(Error::UnknownUser { user, .. }) if user == "nobody")
+    );
+    assert!(matches!(
+        Config::default().resolve(None),
+        Err(Error::NoCurrentContext)
+    ));
 }
 
 #[test]
@@ -79,25 +98,55 @@ fn missing_referenced_file_and_directory_are_named() {
     std::fs::remove_file(dir.path().join("sub/certs/client.key")).unwrap();
     let config = Config::from_file(&path).unwrap();
     let err = config.resolve(None).unwrap_err();
-    assert!(matches!(&err, Error::ReferencedFile { field: "client-key", path, .. } if path.ends_with("certs/client.key")), "{err:?}");
+    assert!(
+        matches!(&err, Error::ReferencedFile { field: "client-key", path, .. } if path.ends_with("certs/client.key")),
+        "{err:?}"
+    );
 
     std::fs::create_dir(dir.path().join("sub/certs/client.key")).unwrap();
     let err = config.resolve(None).unwrap_err();
-    assert!(matches!(err, Error::ReferencedDirectory { field: "client-key", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::ReferencedDirectory {
+                field: "client-key",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn certificate_data_is_checked() {
     let bad_ca = "clusters: [{name: c, cluster: {server: s, certificate-authority-data: aGVsbG8=}}]\n\
                   users: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n";
-    let err = Config::from_bytes(bad_ca.as_bytes()).unwrap().resolve(None).unwrap_err();
-    assert!(matches!(&err, Error::InvalidPem { field: "certificate-authority", owner, .. } if owner == "c"), "{err:?}");
+    let err = Config::from_bytes(bad_ca.as_bytes())
+        .unwrap()
+        .resolve(None)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidPem { field: "certificate-authority", owner, .. } if owner == "c"),
+        "{err:?}"
+    );
 
     let half = "clusters: [{name: c, cluster: {server: s}}]\n\
                 users: [{name: u, user: {client-certificate-data: aGVsbG8=}}]\n\
                 contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n";
-    let err = Config::from_bytes(half.as_bytes()).unwrap().resolve(None).unwrap_err();
-    assert!(matches!(err, Error::IncompleteClientCertificate { missing: "client-key", .. }), "{err:?}");
+    let err = Config::from_bytes(half.as_bytes())
+        .unwrap()
+        .resolve(None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::IncompleteClientCertificate {
+                missing: "client-key",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -112,10 +161,19 @@ fn minify_keeps_one_context_and_flatten_embeds_files() {
     let user = &minified.users[0].user;
     assert_eq!(user.client_certificate_data, CERT.as_bytes());
     assert!(user.client_certificate.is_empty() && user.client_key.is_empty());
-    assert_eq!(user.token_file, "certs/token", "kubectl keeps tokenFile as written");
-    assert_eq!(minified.clusters[0].cluster.certificate_authority_data, CERT.as_bytes());
+    assert_eq!(
+        user.token_file, "certs/token",
+        "kubectl keeps tokenFile as written"
+    );
+    assert_eq!(
+        minified.clusters[0].cluster.certificate_authority_data,
+        CERT.as_bytes()
+    );
 
     let two = config.minify(Some("two")).unwrap();
     assert_eq!(two.current_context, "two");
-    assert!(matches!(Config::default().minify(None), Err(Error::NoCurrentContext)));
+    assert!(matches!(
+        Config::default().minify(None),
+        Err(Error::NoCurrentContext)
+    ));
 }

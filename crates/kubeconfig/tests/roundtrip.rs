@@ -1,10 +1,17 @@
 //! Property: any config survives save → load unchanged, as YAML and as JSON.
+// A test fails by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::collections::BTreeMap;
 
 use kubetrust_kubeconfig::{
-    AuthInfo, AuthProviderConfig, Cluster, Config, Context, ExecConfig, ExecEnvVar, NamedAuthInfo, NamedCluster,
-    NamedContext, NamedExtension, Preferences, SecretBytes, SecretString,
+    AuthInfo, AuthProviderConfig, Cluster, Config, Context, ExecConfig, ExecEnvVar, NamedAuthInfo,
+    NamedCluster, NamedContext, NamedExtension, Preferences, SecretBytes, SecretString,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -63,68 +70,116 @@ fn bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn cluster() -> impl Strategy<Value = Cluster> {
-    ((text(), text(), any::<bool>(), text(), bytes()), (text(), any::<bool>(), extensions(), unknown())).prop_map(
-        |((server, tls, insecure, ca, ca_data), (proxy, nocompress, extensions, unknown_fields))| {
-            let mut c = Cluster::default();
-            (c.server, c.tls_server_name, c.insecure_skip_tls_verify, c.certificate_authority) = (server, tls, insecure, ca);
-            (c.certificate_authority_data, c.proxy_url, c.disable_compression) = (ca_data, proxy, nocompress);
-            (c.extensions, c.unknown_fields) = (extensions, unknown_fields);
-            c
-        },
+    (
+        (text(), text(), any::<bool>(), text(), bytes()),
+        (text(), any::<bool>(), extensions(), unknown()),
     )
+        .prop_map(
+            |((server, tls, insecure, ca, ca_data), (proxy, nocompress, extensions, unknown_fields))| {
+                let mut c = Cluster::default();
+                (
+                    c.server,
+                    c.tls_server_name,
+                    c.insecure_skip_tls_verify,
+                    c.certificate_authority,
+                ) = (server, tls, insecure, ca);
+                (c.certificate_authority_data, c.proxy_url, c.disable_compression) =
+                    (ca_data, proxy, nocompress);
+                (c.extensions, c.unknown_fields) = (extensions, unknown_fields);
+                c
+            },
+        )
 }
 
 fn exec() -> impl Strategy<Value = ExecConfig> {
     (
-        (text(), option::of(vec(text(), 0..3)), option::of(vec((text(), text()), 0..2))),
+        (
+            text(),
+            option::of(vec(text(), 0..3)),
+            option::of(vec((text(), text()), 0..2)),
+        ),
         (text(), text(), any::<bool>(), text(), unknown()),
     )
-        .prop_map(|((command, args, env), (api, hint, provide, mode, unknown_fields))| {
-            let mut e = ExecConfig::default();
-            (e.command, e.args) = (command, args);
-            e.env = env.map(|vars| {
-                vars.into_iter()
-                    .map(|(name, value)| {
-                        let mut v = ExecEnvVar::default();
-                        (v.name, v.value) = (name, value);
-                        v
-                    })
-                    .collect()
-            });
-            (e.api_version, e.install_hint, e.provide_cluster_info, e.interactive_mode) = (api, hint, provide, mode);
-            e.unknown_fields = unknown_fields;
-            e
-        })
+        .prop_map(
+            |((command, args, env), (api, hint, provide, mode, unknown_fields))| {
+                let mut e = ExecConfig::default();
+                (e.command, e.args) = (command, args);
+                e.env = env.map(|vars| {
+                    vars.into_iter()
+                        .map(|(name, value)| {
+                            let mut v = ExecEnvVar::default();
+                            (v.name, v.value) = (name, value);
+                            v
+                        })
+                        .collect()
+                });
+                (
+                    e.api_version,
+                    e.install_hint,
+                    e.provide_cluster_info,
+                    e.interactive_mode,
+                ) = (api, hint, provide, mode);
+                e.unknown_fields = unknown_fields;
+                e
+            },
+        )
 }
 
 fn auth_info() -> impl Strategy<Value = AuthInfo> {
     (
         (text(), bytes(), text(), bytes(), text(), text()),
-        (text(), text(), vec(text(), 0..3), btree_map(text(), vec(text(), 0..2), 0..2), text(), text()),
-        (option::of((text(), option::of(btree_map(text(), text(), 0..3)))), option::of(exec()), extensions(), unknown()),
+        (
+            text(),
+            text(),
+            vec(text(), 0..3),
+            btree_map(text(), vec(text(), 0..2), 0..2),
+            text(),
+            text(),
+        ),
+        (
+            option::of((text(), option::of(btree_map(text(), text(), 0..3)))),
+            option::of(exec()),
+            extensions(),
+            unknown(),
+        ),
     )
-        .prop_map(|((cert, cert_data, key, key_data, token, token_file), (r#as, uid, groups, extra, user, pass), (provider, exec, extensions, unknown_fields))| {
-            let mut a = AuthInfo::default();
-            (a.client_certificate, a.client_certificate_data, a.client_key) = (cert, cert_data, key);
-            (a.client_key_data, a.token, a.token_file) = (SecretBytes::new(key_data), SecretString::new(token), token_file);
-            (a.impersonate, a.impersonate_uid, a.impersonate_groups, a.impersonate_user_extra) = (r#as, uid, groups, extra);
-            (a.username, a.password) = (user, SecretString::new(pass));
-            a.auth_provider = provider.map(|(name, config)| {
-                let mut p = AuthProviderConfig::default();
-                (p.name, p.config) = (name, config);
-                p
-            });
-            (a.exec, a.extensions, a.unknown_fields) = (exec, extensions, unknown_fields);
-            a
-        })
+        .prop_map(
+            |(
+                (cert, cert_data, key, key_data, token, token_file),
+                (r#as, uid, groups, extra, user, pass),
+                (provider, exec, extensions, unknown_fields),
+            )| {
+                let mut a = AuthInfo::default();
+                (a.client_certificate, a.client_certificate_data, a.client_key) = (cert, cert_data, key);
+                (a.client_key_data, a.token, a.token_file) =
+                    (SecretBytes::new(key_data), SecretString::new(token), token_file);
+                (
+                    a.impersonate,
+                    a.impersonate_uid,
+                    a.impersonate_groups,
+                    a.impersonate_user_extra,
+                ) = (r#as, uid, groups, extra);
+                (a.username, a.password) = (user, SecretString::new(pass));
+                a.auth_provider = provider.map(|(name, config)| {
+                    let mut p = AuthProviderConfig::default();
+                    (p.name, p.config) = (name, config);
+                    p
+                });
+                (a.exec, a.extensions, a.unknown_fields) = (exec, extensions, unknown_fields);
+                a
+            },
+        )
 }
 
 fn context() -> impl Strategy<Value = Context> {
-    (text(), text(), text(), extensions(), unknown()).prop_map(|(cluster, user, namespace, extensions, unknown_fields)| {
-        let mut c = Context::default();
-        (c.cluster, c.user, c.namespace, c.extensions, c.unknown_fields) = (cluster, user, namespace, extensions, unknown_fields);
-        c
-    })
+    (text(), text(), text(), extensions(), unknown()).prop_map(
+        |(cluster, user, namespace, extensions, unknown_fields)| {
+            let mut c = Context::default();
+            (c.cluster, c.user, c.namespace, c.extensions, c.unknown_fields) =
+                (cluster, user, namespace, extensions, unknown_fields);
+            c
+        },
+    )
 }
 
 /// Distinct names, as client-go requires.
@@ -134,35 +189,61 @@ fn names() -> impl Strategy<Value = Vec<String>> {
 
 fn config() -> impl Strategy<Value = Config> {
     (
-        (names(), vec(cluster(), 3), names(), vec(auth_info(), 3), names(), vec(context(), 3)),
-        (text(), option::of((any::<bool>(), extensions(), unknown())), extensions(), unknown()),
+        (
+            names(),
+            vec(cluster(), 3),
+            names(),
+            vec(auth_info(), 3),
+            names(),
+            vec(context(), 3),
+        ),
+        (
+            text(),
+            option::of((any::<bool>(), extensions(), unknown())),
+            extensions(),
+            unknown(),
+        ),
     )
-        .prop_map(|((cn, clusters, un, users, xn, contexts), (current, prefs, extensions, unknown_fields))| {
-            let mut config = Config::default();
-            config.clusters = cn.into_iter().zip(clusters).map(|(name, cluster)| {
-                let mut n = NamedCluster::default();
-                (n.name, n.cluster) = (name, cluster);
-                n
-            }).collect();
-            config.users = un.into_iter().zip(users).map(|(name, user)| {
-                let mut n = NamedAuthInfo::default();
-                (n.name, n.user) = (name, user);
-                n
-            }).collect();
-            config.contexts = xn.into_iter().zip(contexts).map(|(name, context)| {
-                let mut n = NamedContext::default();
-                (n.name, n.context) = (name, context);
-                n
-            }).collect();
-            config.current_context = current;
-            config.preferences = prefs.map(|(colors, extensions, unknown_fields)| {
-                let mut p = Preferences::default();
-                (p.colors, p.extensions, p.unknown_fields) = (colors, extensions, unknown_fields);
-                p
-            });
-            (config.extensions, config.unknown_fields) = (extensions, unknown_fields);
-            config
-        })
+        .prop_map(
+            |((cn, clusters, un, users, xn, contexts), (current, prefs, extensions, unknown_fields))| {
+                let mut config = Config::default();
+                config.clusters = cn
+                    .into_iter()
+                    .zip(clusters)
+                    .map(|(name, cluster)| {
+                        let mut n = NamedCluster::default();
+                        (n.name, n.cluster) = (name, cluster);
+                        n
+                    })
+                    .collect();
+                config.users = un
+                    .into_iter()
+                    .zip(users)
+                    .map(|(name, user)| {
+                        let mut n = NamedAuthInfo::default();
+                        (n.name, n.user) = (name, user);
+                        n
+                    })
+                    .collect();
+                config.contexts = xn
+                    .into_iter()
+                    .zip(contexts)
+                    .map(|(name, context)| {
+                        let mut n = NamedContext::default();
+                        (n.name, n.context) = (name, context);
+                        n
+                    })
+                    .collect();
+                config.current_context = current;
+                config.preferences = prefs.map(|(colors, extensions, unknown_fields)| {
+                    let mut p = Preferences::default();
+                    (p.colors, p.extensions, p.unknown_fields) = (colors, extensions, unknown_fields);
+                    p
+                });
+                (config.extensions, config.unknown_fields) = (extensions, unknown_fields);
+                config
+            },
+        )
 }
 
 proptest! {

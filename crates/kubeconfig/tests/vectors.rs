@@ -1,21 +1,36 @@
 //! The builders reproduce kubeadm's and the kubelet's files byte for byte, and every vector
 //! survives load → save unchanged.
+// A test fails by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::Path;
 
 use kubetrust_kubeconfig::{
-    ClientCredentials, ClusterEndpoint, Config, KUBELET_CLIENT_CURRENT, OutputFormat, SecretBytes, SecretString,
-    ViewOptions, view,
+    ClientCredentials, ClusterEndpoint, Config, KUBELET_CLIENT_CURRENT, OutputFormat, SecretBytes,
+    SecretString, ViewOptions, view,
 };
 
 fn vector(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/kubeconfig").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/kubeconfig")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
 fn every_vector_round_trips_byte_for_byte() {
-    for name in ["admin.conf", "kubelet.conf", "bootstrap-kubelet.conf", "cluster-info.yaml", "kubelet-bootstrapped.yaml"] {
+    for name in [
+        "admin.conf",
+        "kubelet.conf",
+        "bootstrap-kubelet.conf",
+        "cluster-info.yaml",
+        "kubelet-bootstrapped.yaml",
+    ] {
         let text = vector(name);
         let config = Config::from_bytes(text.as_bytes()).unwrap();
         assert_eq!(config.to_yaml().unwrap(), text, "{name}");
@@ -34,7 +49,13 @@ fn for_user_rebuilds_admin_conf() {
     };
     let built = Config::for_user(&endpoint, "kubernetes-admin", credentials);
     assert_eq!(built.to_yaml().unwrap(), vector("admin.conf"));
-    assert!(built.users[0].user.client_key_data.expose_secret().starts_with(b"-----BEGIN RSA PRIVATE KEY-----"));
+    assert!(
+        built.users[0]
+            .user
+            .client_key_data
+            .expose_secret()
+            .starts_with(b"-----BEGIN RSA PRIVATE KEY-----")
+    );
 }
 
 #[test]
@@ -79,16 +100,26 @@ fn kubelet_builders_rebuild_both_kubelet_conf_shapes() {
 #[test]
 fn token_credentials_build_a_token_user() {
     let endpoint = ClusterEndpoint::new("https://[fd00::1]:6443", b"ca".to_vec()).with_name("prod");
-    let config = Config::for_user(&endpoint, "ci", ClientCredentials::Token(SecretString::new("tok")));
+    let config = Config::for_user(
+        &endpoint,
+        "ci",
+        ClientCredentials::Token(SecretString::new("tok")),
+    );
     let yaml = config.to_yaml().unwrap();
-    assert!(yaml.contains("  name: ci@prod\ncurrent-context: ci@prod\n"), "{yaml}");
+    assert!(
+        yaml.contains("  name: ci@prod\ncurrent-context: ci@prod\n"),
+        "{yaml}"
+    );
     assert!(yaml.contains("    token: tok\n"), "{yaml}");
     assert!(!format!("{config:?}").contains("tok\""), "token in Debug output");
     let embedded = ClientCredentials::EmbeddedCertificate {
         certificate_pem: b"c".to_vec(),
         key_pem: SecretBytes::new(b"k".to_vec()),
     };
-    assert!(!format!("{embedded:?}").contains("107"), "key bytes in Debug output");
+    assert!(
+        !format!("{embedded:?}").contains("107"),
+        "key bytes in Debug output"
+    );
 }
 
 #[test]
