@@ -19,7 +19,7 @@ struct Line<'a> {
 
 /// Parses `text` if it is in the block subset; `None` means "use the general parser".
 pub(crate) fn parse(text: &str) -> Option<Value> {
-    if text.as_bytes().contains(&b'\t') || text.as_bytes().contains(&b'\r') || text.starts_with('\u{feff}') {
+    if crate::serde_util::contains_any(text, b'\t', b'\r') || text.starts_with('\u{feff}') {
         return None;
     }
     let mut lines = Vec::with_capacity(64);
@@ -255,12 +255,13 @@ fn plain(text: &str) -> Option<Value> {
 /// One pass over a plain scalar (base64 blobs make this the hot loop): no comment (` #`), no
 /// mapping indicator (`: `), nothing YAML does not print or treats as a line break.
 fn plain_body_ok(text: &str) -> bool {
-    let printable_ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
-    let printable = printable_ascii
-        || text
-            .chars()
-            .all(|c| !crate::yaml::needs_escape(c) && c != '\u{85}');
-    printable && !text.contains(" #") && !text.contains(": ")
+    let bytes = text.as_bytes();
+    // Printable ASCII without spaces is the common case (base64 blobs): a vectorised fold and
+    // a memchr.
+    let printable_ascii = bytes.iter().fold(true, |ok, b| ok & (0x20..0x7f).contains(b));
+    let printable = printable_ascii || !text.chars().any(crate::yaml::needs_escape);
+    let indicators = bytes.contains(&b' ') && bytes.windows(2).any(|pair| pair == b" #" || pair == b": ");
+    printable && !indicators
 }
 
 /// Decimal integers without leading zeros; everything else numeric-looking is left alone.

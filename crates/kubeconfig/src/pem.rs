@@ -28,11 +28,16 @@ pub(crate) fn check_blocks(data: &[u8], labels: &[&str]) -> Result<usize, String
         if !labels.contains(&label) {
             continue;
         }
-        let base64_text: String = body
-            .lines()
-            .filter(|line| !line.contains(':')) // RFC 1421 headers
-            .flat_map(|line| line.chars().filter(|c| !c.is_whitespace()))
-            .collect();
+        let mut base64_text = Vec::with_capacity(body.len());
+        for line in body.lines().filter(|line| !line.contains(':')) {
+            // RFC 1421 header lines are skipped; whitespace anywhere is ignored, as Go does.
+            let line = line.trim().as_bytes();
+            if line.iter().any(u8::is_ascii_whitespace) {
+                base64_text.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+            } else {
+                base64_text.extend_from_slice(line);
+            }
+        }
         match base64::engine::general_purpose::STANDARD.decode(base64_text) {
             Ok(der) if !der.is_empty() => found += 1,
             Ok(_) => return Err(format!("block {label:?} is empty")),

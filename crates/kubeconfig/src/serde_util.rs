@@ -36,7 +36,7 @@ pub(crate) mod base64 {
 
     /// Decodes like Go: line breaks are skipped; the error names the offending byte offset.
     pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
-        let decoded = if text.contains(['\r', '\n']) {
+        let decoded = if super::contains_any(text, b'\n', b'\r') {
             let joined: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
             GO_STD.decode(joined)
         } else {
@@ -64,6 +64,11 @@ pub(crate) mod base64 {
         let text: String = super::nullable(deserializer)?;
         decode(&text).map_err(serde::de::Error::custom)
     }
+}
+
+/// Whether `text` contains byte `a` or `b` (two memchr scans: the fastest way here, measured).
+pub(crate) fn contains_any(text: &str, a: u8, b: u8) -> bool {
+    text.as_bytes().contains(&a) || text.as_bytes().contains(&b)
 }
 
 /// Whether a value is Go's zero value (then `omitempty` leaves it out).
