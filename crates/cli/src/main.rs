@@ -4,6 +4,7 @@
 //! stderr); 2 command-line syntax (clap's own exit code).
 
 mod kubeconfig;
+mod token;
 
 use std::process::ExitCode;
 
@@ -22,12 +23,16 @@ enum Command {
     /// Read and write kubeconfig files.
     #[command(subcommand)]
     Kubeconfig(kubeconfig::Command),
+    /// Manage bootstrap tokens.
+    #[command(subcommand)]
+    Token(token::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Kubeconfig(command) => command.run(),
+        Command::Token(command) => command.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

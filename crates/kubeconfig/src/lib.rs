@@ -44,7 +44,7 @@ mod fast_yaml;
 mod kube;
 mod load;
 mod model;
-mod pem;
+pub mod pem;
 mod resolve;
 mod save;
 mod secret;
