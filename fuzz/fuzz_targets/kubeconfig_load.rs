@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let reloaded = Config::from_bytes(yaml.as_bytes()).expect("our own output loads");
     assert_eq!(reloaded, config, "{yaml}");
     let json = config.to_json().expect("a loaded config serializes as JSON");
-    assert_eq!(Config::from_bytes(json.as_bytes()).expect("our own JSON loads"), config);
+    assert_eq!(
+        Config::from_bytes(json.as_bytes()).expect("our own JSON loads"),
+        config
+    );
     for context in config.contexts.iter().map(|c| c.name.as_str()) {
         let _ = config.minify(Some(context));
     }
