@@ -1,0 +1,126 @@
+//! The crate's one error type: one variant per failed check, naming the file or value.
+
+use std::path::PathBuf;
+
+use crate::{CertError, KeyAlgorithm, KeyError};
+
+/// Everything that can go wrong in `kubetrust-pki`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An `encryptionAlgorithm` value kubetrust does not know.
+    #[error(
+        "unknown encryption algorithm {value:?}: want RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384 or ED25519"
+    )]
+    UnknownKeyAlgorithm {
+        /// The value given.
+        value: String,
+    },
+    /// The key generator failed (the OS random source or the crypto library).
+    #[error("failed to generate a {algorithm} key")]
+    KeyGeneration {
+        /// The algorithm asked for.
+        algorithm: KeyAlgorithm,
+    },
+    /// Signing failed inside the crypto library.
+    #[error("failed to sign with a {algorithm} key")]
+    Signing {
+        /// The key's algorithm.
+        algorithm: KeyAlgorithm,
+    },
+    /// The OS random source failed.
+    #[error("the operating system's random number generator failed")]
+    Random,
+    /// A DER structure could not be encoded (a value out of range for X.509).
+    #[error("cannot encode the certificate: {0}")]
+    Encoding(String),
+    /// A validity time before 1970 or past 9999.
+    #[error("certificate validity outside the range X.509 can express")]
+    InvalidValidity,
+    /// A SAN DNS name that is not ASCII.
+    #[error("SAN {value:?} is not an ASCII DNS name")]
+    InvalidSan {
+        /// The name.
+        value: String,
+    },
+    /// Signed certificates need a CN (kubeadm: "must specify a CommonName").
+    #[error("must specify a CommonName")]
+    MissingCommonName,
+    /// Leaves need a usage (kubeadm: "must specify at least one ExtKeyUsage").
+    #[error("must specify at least one ExtKeyUsage (certificate {common_name:?})")]
+    MissingExtKeyUsage {
+        /// The certificate's CN.
+        common_name: String,
+    },
+    /// A CA bundle without certificates.
+    #[error("the CA bundle holds no certificate")]
+    EmptyBundle,
+    /// The certificate meant to sign is not a CA.
+    #[error("certificate {subject} is not a CA (BasicConstraints CA:TRUE missing)")]
+    NotACa {
+        /// Its subject.
+        subject: String,
+    },
+    /// The private key is not the certificate's key.
+    #[error("the private key does not match the public key of certificate {subject}")]
+    KeyMismatch {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// A `sha256:<hex>` pin that does not parse.
+    #[error("invalid CA cert hash {value:?}: {reason}")]
+    InvalidCaCertHash {
+        /// The input.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A service subnet without a usable first address.
+    #[error("unable to get first IP address from the given CIDR: {value}")]
+    InvalidServiceSubnet {
+        /// The subnet.
+        value: String,
+    },
+    /// A controlPlaneEndpoint that is not `host[:port]`.
+    #[error("error parsing cluster controlPlaneEndpoint {value:?}")]
+    InvalidControlPlaneEndpoint {
+        /// The endpoint.
+        value: String,
+    },
+    /// The advertise address is not an IP.
+    #[error(
+        "error parsing LocalAPIEndpoint AdvertiseAddress {value}: is not a valid textual representation of an IP address"
+    )]
+    InvalidAdvertiseAddress {
+        /// The address.
+        value: String,
+    },
+    /// A certificate file or bundle that does not parse.
+    #[error("{what}: {source}")]
+    Certificate {
+        /// Which certificate (a path or a name).
+        what: String,
+        /// Why.
+        source: CertError,
+    },
+    /// A key file that does not parse.
+    #[error("failure loading key {path}: {source}")]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: KeyError,
+    },
+    /// Reading or writing a file failed.
+    #[error(transparent)]
+    Fs(#[from] kubetrust_fs::Error),
+}
+
+impl From<KeyError> for Error {
+    fn from(source: KeyError) -> Self {
+        Error::Key {
+            path: PathBuf::new(),
+            source,
+        }
+    }
+}

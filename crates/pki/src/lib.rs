@@ -1,0 +1,42 @@
+//! The kubeadm PKI as a library: keys, certificate authorities, the kubeadm certificate tree,
+//! the kubeconfig files built on it, and `sha256:` public-key pins.
+//!
+//! Certificates are laid out byte for byte the way kubeadm (Go's crypto/x509) writes them —
+//! subject encoding, extension order, key ids, validity — and signed with aws-lc-rs; RSA keys
+//! come from the `rsa` crate. Every check that fails has its own [`Error`] variant naming the
+//! file or value.
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use kubetrust_pki::{CaCertHash, CertProfile, CertificateAuthority, KeyAlgorithm, Subject};
+//!
+//! let now = SystemTime::now();
+//! let ca = CertificateAuthority::generate("kubernetes", KeyAlgorithm::EcdsaP256, now)?;
+//! let admin = Subject::new("kubernetes-admin").with_organization("kubeadm:cluster-admins");
+//! let (cert, _key) = ca.issue_with_new_key(&CertProfile::client(admin, now), KeyAlgorithm::EcdsaP256)?;
+//! assert!(ca.verifies(&cert, &[]));
+//! println!("{}", CaCertHash::of_certificate(ca.certificate()));
+//! # Ok::<(), kubetrust_pki::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod ca;
+mod cert;
+mod error;
+mod key;
+mod pem;
+mod pin;
+mod profile;
+mod san;
+mod x509;
+
+pub use ca::CertificateAuthority;
+pub use cert::{CertError, Certificate};
+pub use error::Error;
+pub use key::{KeyAlgorithm, KeyError, PrivateKey};
+pub use pin::CaCertHash;
+pub use profile::{
+    CA_CERTIFICATE_VALIDITY, CERTIFICATE_BACKDATE, CERTIFICATE_VALIDITY, CertProfile, ExtKeyUsage, Subject,
+    Validity,
+};
+pub use san::{AltNames, first_service_ip, is_dns1123_subdomain, split_host_port};
