@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use crate::x509::{self, OID_CLIENT_AUTH, OID_SERVER_AUTH, TbsParams};
-use crate::{AltNames, CertProfile, Certificate, Error, ExtKeyUsage, PrivateKey, Subject, Validity};
+use crate::{CertProfile, Certificate, Error, ExtKeyUsage, PrivateKey, Subject, Validity};
 
 /// A CA that can sign: its certificate, its key, and the trust bundle it was loaded with.
 ///
@@ -143,21 +143,7 @@ impl CertificateAuthority {
     /// Whether `cert` chains to this CA: signed by any certificate of the bundle, directly or
     /// through `intermediates` (the rest of the leaf's file).
     pub fn verifies(&self, cert: &Certificate, intermediates: &[Certificate]) -> bool {
-        let mut current = cert;
-        // Bounded walk: a chain cannot be longer than the certificates offered.
-        for _ in 0..=intermediates.len() {
-            if self.bundle.iter().any(|root| current.is_signed_by(root)) {
-                return true;
-            }
-            match intermediates
-                .iter()
-                .find(|i| i.is_ca() && current.is_signed_by(i))
-            {
-                Some(next) => current = next,
-                None => return false,
-            }
-        }
-        false
+        crate::verify_chain(cert, intermediates, &self.bundle)
     }
 
     /// A convenience for tests and tools: a fresh CA with kubeadm's default validity.
@@ -181,9 +167,4 @@ pub(crate) fn random_serial() -> Result<[u8; 8], Error> {
             return Ok(value.to_be_bytes());
         }
     }
-}
-
-/// Names of a leaf, for the "is signed for" message and for reuse checks.
-pub(crate) fn alt_names_of(cert: &Certificate) -> AltNames {
-    AltNames::from_parts(cert.dns_names(), cert.ip_addresses())
 }

@@ -251,6 +251,26 @@ impl Certificate {
     }
 }
 
+/// Whether `cert` chains to one of `roots`: signed by a root directly or through CA
+/// certificates from `intermediates` (the rest of the leaf's file, as kubeadm reads it).
+pub fn verify_chain(cert: &Certificate, intermediates: &[Certificate], roots: &[Certificate]) -> bool {
+    let mut current = cert;
+    // Each step consumes one intermediate at most, so the walk is bounded.
+    for _ in 0..=intermediates.len() {
+        if roots.iter().any(|root| current.is_signed_by(root)) {
+            return true;
+        }
+        match intermediates
+            .iter()
+            .find(|i| i.is_ca() && current.is_signed_by(i))
+        {
+            Some(next) => current = next,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// The verifier for a signature algorithm and issuer key type, or `None` when unsupported.
 fn verification_algorithm(
     signature_oid: &ObjectIdentifier,

@@ -111,6 +111,22 @@ pub enum Error {
         /// Why.
         source: KeyError,
     },
+    /// Existing files in the cert dir do not satisfy the config; nothing was written.
+    #[error("existing files in {cert_dir} cannot be used (nothing was written):\n  {}", problems.join("\n  "))]
+    TreeRefused {
+        /// The cert dir.
+        cert_dir: PathBuf,
+        /// One line per refused certificate: `name: reason`.
+        problems: Vec<String>,
+    },
+    /// A CA could not be loaded for signing.
+    #[error("couldn't load certificate authority from {path}: {reason}")]
+    LoadCa {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] kubetrust_fs::Error),

@@ -28,10 +28,11 @@ mod pem;
 mod pin;
 mod profile;
 mod san;
+pub mod tree;
 mod x509;
 
 pub use ca::CertificateAuthority;
-pub use cert::{CertError, Certificate};
+pub use cert::{CertError, Certificate, verify_chain};
 pub use error::Error;
 pub use key::{KeyAlgorithm, KeyError, PrivateKey};
 pub use pin::CaCertHash;

@@ -1,0 +1,446 @@
+//! The kubeadm certificate tree under a cert dir: plan what to create, reuse or refuse, then
+//! create it with keys generated in parallel and every file written atomically.
+//!
+//! Existing files follow kubeadm's rules, tightened where kubeadm is silent: a CA is reused
+//! when its certificate is a CA and its key (if present) is its key; a CA certificate without
+//! its key is an external CA whose leaves must all exist. A leaf is reused when its key loads
+//! and matches, it chains to its CA, and it covers every SAN the config requires. Anything
+//! else is refused before a single file is written.
+
+mod keygen;
+mod spec;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub use spec::{CERTIFICATES, CertSpec, TreeConfig};
+
+use crate::{
+    AltNames, CertProfile, Certificate, CertificateAuthority, Error, PrivateKey, Subject, Validity,
+    verify_chain,
+};
+use kubetrust_fs::Mode;
+
+/// What the plan does with one certificate (or the `sa` key pair).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Generate a key and a certificate.
+    Create,
+    /// The existing files satisfy the config; leave them.
+    Reuse,
+    /// A CA certificate without its key: an external CA. Nothing is generated for it.
+    ExternalCa,
+    /// The existing files do not satisfy the config; the reason says which check failed.
+    Refuse(String),
+}
+
+/// One line of the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlanItem {
+    /// The certificate's name (`ca`, `apiserver`, ... or `sa`).
+    pub name: &'static str,
+    /// kubeadm's file base name (`etcd/ca`, ..., `sa`).
+    pub base_name: &'static str,
+    /// The decision.
+    pub action: Action,
+    /// The SANs of a serving certificate to create (for kubeadm's "is signed for" line).
+    pub serving_names: Option<AltNames>,
+}
+
+/// What [`plan`] found: one item per certificate plus `sa`, and warnings (dropped SANs,
+/// certificates outside their validity period).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Plan {
+    /// The cert dir the plan is for.
+    pub cert_dir: PathBuf,
+    /// In kubeadm's order, `sa` last.
+    pub items: Vec<PlanItem>,
+    /// Non-fatal findings, in kubeadm's words where it has them.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Items that were refused.
+    pub fn refusals(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.items.iter().filter_map(|i| match &i.action {
+            Action::Refuse(reason) => Some((i.name, reason.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The plan as kubeadm-style `[certs]` lines.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "[certs] Using certificateDir folder {:?}",
+            self.cert_dir.display().to_string()
+        )];
+        for item in &self.items {
+            let (name, base) = (item.name, item.base_name);
+            lines.push(match (&item.action, name) {
+                (Action::Create, "sa") => "[certs] Generating \"sa\" key and public key".to_owned(),
+                (Action::Reuse, "sa") => "[certs] Using the existing \"sa\" key".to_owned(),
+                (Action::Create, _) => format!("[certs] Generating {base:?} certificate and key"),
+                (Action::Reuse, _) => format!("[certs] Using the existing {base:?} certificate and key"),
+                (Action::ExternalCa, _) => {
+                    format!("[certs] Using existing {base} keyless certificate authority")
+                }
+                (Action::Refuse(reason), _) => format!("[certs] Refusing {base:?}: {reason}"),
+            });
+            if let (Action::Create, Some(names)) = (&item.action, &item.serving_names) {
+                lines.push(format!(
+                    "[certs] {base} serving cert is signed for {}",
+                    names.describe()
+                ));
+            }
+        }
+        lines
+    }
+}
+
+/// Looks at `cert_dir` and decides, per certificate, what [`create`] would do. Reads only.
+pub fn plan(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Plan, Error> {
+    config.validate()?;
+    let mut plan = Plan {
+        cert_dir: cert_dir.to_owned(),
+        items: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut cas: Vec<(&str, Option<Vec<Certificate>>, bool)> = Vec::new(); // name, bundle, keyless
+    for spec in CertSpec::for_config(config) {
+        let (names, warnings) = spec.alt_names(config)?;
+        plan.warnings.extend(warnings);
+        let action = match spec.ca {
+            None => {
+                let (action, bundle) = inspect_ca(spec, cert_dir, now, &mut plan.warnings);
+                cas.push((spec.name, bundle, action == Action::ExternalCa));
+                action
+            }
+            Some(ca_name) => {
+                let (bundle, keyless) = match cas.iter().find(|(n, ..)| *n == ca_name) {
+                    Some((_, bundle, keyless)) => (bundle.as_deref(), *keyless),
+                    None => (None, false),
+                };
+                inspect_leaf(spec, &names, cert_dir, bundle, keyless, now, &mut plan.warnings)
+            }
+        };
+        let serving = !spec.is_ca() && spec.usages.contains(&crate::ExtKeyUsage::ServerAuth);
+        plan.items.push(PlanItem {
+            name: spec.name,
+            base_name: spec.base_name,
+            action,
+            serving_names: serving.then_some(names),
+        });
+    }
+    plan.items.push(PlanItem {
+        name: "sa",
+        base_name: "sa",
+        action: inspect_sa(cert_dir),
+        serving_names: None,
+    });
+    Ok(plan)
+}
+
+/// Creates what the plan says is missing. Fails, writing nothing, if anything was refused.
+/// Keys are generated in parallel; each file is written atomically and never over an existing
+/// file. Returns the plan that was carried out.
+pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Plan, Error> {
+    let plan = plan(cert_dir, config, now)?;
+    let problems: Vec<String> = plan
+        .refusals()
+        .map(|(name, reason)| format!("{name}: {reason}"))
+        .collect();
+    if !problems.is_empty() {
+        return Err(Error::TreeRefused {
+            cert_dir: cert_dir.to_owned(),
+            problems,
+        });
+    }
+    let to_create = plan.items.iter().filter(|i| i.action == Action::Create).count();
+    let mut keys = keygen::generate(config.encryption_algorithm, to_create)?.into_iter();
+    let mut next_key = || {
+        keys.next().ok_or(Error::KeyGeneration {
+            algorithm: config.encryption_algorithm,
+        })
+    };
+
+    let mut files: Vec<(PathBuf, Vec<u8>, Mode)> = Vec::new();
+    let mut cas: Vec<(&str, CertificateAuthority)> = Vec::new();
+    let ca_validity = Validity::kubeadm(now, config.ca_certificate_validity);
+    let leaf_validity = Validity::kubeadm(now, config.certificate_validity);
+    for (item, spec) in plan.items.iter().zip(CertSpec::for_config(config)) {
+        if item.action != Action::Create {
+            if spec.is_ca() && item.action == Action::Reuse {
+                cas.push((spec.name, load_ca(spec, cert_dir)?));
+            }
+            continue;
+        }
+        let key = next_key()?;
+        let key_pem = key.to_pem();
+        let cert = match spec.ca {
+            None => {
+                let ca = CertificateAuthority::self_signed(&spec.common_name(config), key, ca_validity)?;
+                let cert = ca.certificate().clone();
+                cas.push((spec.name, ca));
+                cert
+            }
+            Some(ca_name) => {
+                // The plan refuses leaves of a missing CA, and CAs precede their leaves.
+                let ca = cas
+                    .iter()
+                    .find(|(n, _)| *n == ca_name)
+                    .map(|(_, ca)| ca)
+                    .ok_or_else(|| Error::TreeRefused {
+                        cert_dir: cert_dir.to_owned(),
+                        problems: vec![format!("{}: CA {ca_name} has no key to sign with", spec.name)],
+                    })?;
+                let mut subject = Subject::new(spec.common_name(config));
+                subject.organizations = spec.organizations.iter().map(|o| (*o).to_owned()).collect();
+                let (alt_names, _) = spec.alt_names(config)?;
+                let profile = CertProfile {
+                    subject,
+                    alt_names,
+                    usages: spec.usages.to_vec(),
+                    validity: leaf_validity,
+                };
+                ca.issue(&profile, key.public_key_der())?
+            }
+        };
+        files.push((spec.cert_path(cert_dir), cert.to_pem().into_bytes(), Mode::PUBLIC));
+        files.push((
+            spec.key_path(cert_dir),
+            key_pem.as_bytes().to_vec(),
+            Mode::PRIVATE,
+        ));
+    }
+    if plan
+        .items
+        .last()
+        .is_some_and(|i| i.name == "sa" && i.action == Action::Create)
+    {
+        let key = next_key()?;
+        files.push((
+            cert_dir.join("sa.key"),
+            key.to_pem().as_bytes().to_vec(),
+            Mode::PRIVATE,
+        ));
+        files.push((
+            cert_dir.join("sa.pub"),
+            key.public_key_pem().into_bytes(),
+            Mode::PRIVATE,
+        ));
+    }
+    write_all(cert_dir, files)?;
+    Ok(plan)
+}
+
+fn write_all(cert_dir: &Path, files: Vec<(PathBuf, Vec<u8>, Mode)>) -> Result<(), Error> {
+    for (path, contents, mode) in files {
+        if let Some(dir) = path.parent().filter(|d| d.starts_with(cert_dir)) {
+            kubetrust_fs::create_dir_all(dir, Mode::PUBLIC_DIR)?;
+        }
+        let written = kubetrust_fs::write_new(&path, &contents, mode);
+        let mut contents = contents;
+        zeroize::Zeroize::zeroize(&mut contents);
+        written?;
+    }
+    Ok(())
+}
+
+fn exists(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
+}
+
+fn inspect_ca(
+    spec: &CertSpec,
+    cert_dir: &Path,
+    now: SystemTime,
+    warnings: &mut Vec<String>,
+) -> (Action, Option<Vec<Certificate>>) {
+    let (crt, key) = (spec.cert_path(cert_dir), spec.key_path(cert_dir));
+    if !exists(&crt) && !exists(&key) {
+        return (Action::Create, None);
+    }
+    let bundle = match read_chain(&crt) {
+        Ok(bundle) => bundle,
+        Err(reason) => return (Action::Refuse(reason), None),
+    };
+    let Some(cert) = bundle.first() else {
+        return (Action::Refuse("empty CA bundle".into()), None);
+    };
+    if !cert.is_ca() {
+        return (
+            Action::Refuse(format!("certificate {} is not a CA", spec.base_name)),
+            None,
+        );
+    }
+    period_warning(spec.base_name, cert, now, warnings);
+    if !exists(&key) {
+        return (Action::ExternalCa, Some(bundle));
+    }
+    match read_key(&key) {
+        Ok(k) if cert.matches_key(&k) => (Action::Reuse, Some(bundle)),
+        Ok(_) => (
+            Action::Refuse(format!(
+                "{} does not match the public key of {}",
+                key.display(),
+                crt.display()
+            )),
+            None,
+        ),
+        Err(reason) => (Action::Refuse(reason), None),
+    }
+}
+
+fn inspect_leaf(
+    spec: &CertSpec,
+    required: &AltNames,
+    cert_dir: &Path,
+    ca_bundle: Option<&[Certificate]>,
+    ca_keyless: bool,
+    now: SystemTime,
+    warnings: &mut Vec<String>,
+) -> Action {
+    let (crt, key) = (spec.cert_path(cert_dir), spec.key_path(cert_dir));
+    if !exists(&crt) && !exists(&key) {
+        return if ca_keyless {
+            Action::Refuse(format!(
+                "missing, and its CA {} has no key (external CA mode): provide {} and {} signed by the external CA",
+                spec.ca.unwrap_or_default(),
+                crt.display(),
+                key.display()
+            ))
+        } else {
+            Action::Create
+        };
+    }
+    let key = match read_key(&key) {
+        Ok(k) => k,
+        Err(reason) => return Action::Refuse(reason),
+    };
+    let chain = match read_chain(&crt) {
+        Ok(chain) => chain,
+        Err(reason) => return Action::Refuse(reason),
+    };
+    let Some((cert, intermediates)) = chain.split_first() else {
+        return Action::Refuse("empty file".into());
+    };
+    if !cert.matches_key(&key) {
+        return Action::Refuse(format!(
+            "the key does not match the public key of {}",
+            crt.display()
+        ));
+    }
+    let Some(bundle) = ca_bundle else {
+        return Action::Refuse(format!(
+            "exists but its CA {} is about to be created, so it cannot be signed by it; remove it or provide the CA",
+            spec.ca.unwrap_or_default()
+        ));
+    };
+    if !verify_chain(cert, intermediates, bundle) {
+        return Action::Refuse(format!(
+            "certificate {} is not signed by corresponding CA",
+            spec.base_name
+        ));
+    }
+    if let Some(missing) = first_uncovered(cert, required) {
+        return Action::Refuse(format!(
+            "certificate {} is invalid: it is not valid for {missing}",
+            spec.base_name
+        ));
+    }
+    period_warning(spec.base_name, cert, now, warnings);
+    Action::Reuse
+}
+
+fn inspect_sa(cert_dir: &Path) -> Action {
+    let (key_path, pub_path) = (cert_dir.join("sa.key"), cert_dir.join("sa.pub"));
+    if !exists(&key_path) {
+        return if exists(&pub_path) {
+            Action::Refuse("sa.pub exists without sa.key; remove it or provide sa.key".into())
+        } else {
+            Action::Create
+        };
+    }
+    let key = match read_key(&key_path) {
+        Ok(key) => key,
+        Err(_) => return Action::Refuse("file sa.key existed but it could not be loaded properly".into()),
+    };
+    match std::fs::read(&pub_path) {
+        Ok(bytes) if bytes == key.public_key_pem().as_bytes() => Action::Reuse,
+        Ok(_) => Action::Refuse("sa.pub is not the public key of sa.key".into()),
+        Err(_) => {
+            Action::Refuse("sa.pub is missing or unreadable; kubeadm needs both sa.key and sa.pub".into())
+        }
+    }
+}
+
+/// The first required SAN the certificate does not cover, with Go's hostname-verification
+/// rules: exact DNS match (case-insensitive) or a `*.` wildcard covering one leftmost label;
+/// IPs must be listed.
+pub(crate) fn first_uncovered(cert: &Certificate, required: &AltNames) -> Option<String> {
+    let dns = cert.dns_names();
+    let ips = cert.ip_addresses();
+    let covers = |name: &str| {
+        dns.iter().any(|d| {
+            d.eq_ignore_ascii_case(name)
+                || d.strip_prefix("*.").is_some_and(|suffix| {
+                    name.split_once('.')
+                        .is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(suffix))
+                })
+        })
+    };
+    required
+        .dns_names()
+        .into_iter()
+        .find(|name| !covers(name))
+        .or_else(|| {
+            required
+                .ip_addresses()
+                .iter()
+                .find(|ip| !ips.contains(ip))
+                .map(ToString::to_string)
+        })
+}
+
+fn period_warning(name: &str, cert: &Certificate, now: SystemTime, warnings: &mut Vec<String>) {
+    if now < cert.not_before() {
+        warnings.push(format!(
+            "WARNING: could not validate bounds for certificate {name}: the certificate is not valid yet"
+        ));
+    } else if now > cert.not_after() {
+        warnings.push(format!(
+            "WARNING: could not validate bounds for certificate {name}: the certificate has expired"
+        ));
+    }
+}
+
+fn read_chain(path: &Path) -> Result<Vec<Certificate>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Certificate::chain_from_pem(&bytes)
+        .map_err(|e| format!("failure loading certificate {}: {e}", path.display()))
+}
+
+fn read_key(path: &Path) -> Result<PrivateKey, String> {
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+    );
+    PrivateKey::from_pem(&bytes).map_err(|e| format!("failure loading key {}: {e}", path.display()))
+}
+
+/// Loads a CA (certificate bundle and key) from the cert dir.
+pub fn load_ca(spec: &CertSpec, cert_dir: &Path) -> Result<CertificateAuthority, Error> {
+    let crt = spec.cert_path(cert_dir);
+    let bundle = read_chain(&crt).map_err(|reason| Error::LoadCa {
+        path: crt.clone(),
+        reason,
+    })?;
+    let key_path = spec.key_path(cert_dir);
+    let key = read_key(&key_path).map_err(|reason| Error::LoadCa {
+        path: key_path,
+        reason,
+    })?;
+    CertificateAuthority::new(bundle, key)
+}
