@@ -127,6 +127,84 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A certificate key did not have exactly 64 characters.
+    #[error(
+        "certificate key has {len} characters, expected 64 hexadecimal characters (32 bytes); \
+         use the value printed by `kubeadm certs certificate-key` or `kubeadm init --upload-certs`"
+    )]
+    CertificateKeyLength {
+        /// Number of characters (Unicode scalar values) in the rejected input.
+        len: usize,
+    },
+
+    /// A certificate key contained a character that is not a hexadecimal digit.
+    #[error(
+        "certificate key has a non-hexadecimal character at position {position} (counting from 1); \
+         expected 64 characters 0-9, a-f or A-F"
+    )]
+    CertificateKeyNotHex {
+        /// 1-based position of the first offending character.
+        position: usize,
+    },
+
+    /// The AES-256-GCM implementation refused an operation other than authentication.
+    #[error("AES-256-GCM {operation} failed inside aws-lc-rs (input of {len} bytes)")]
+    Aead {
+        /// `"key setup"`, `"encryption"` or `"decryption"`.
+        operation: &'static str,
+        /// Length of the input the operation was given.
+        len: usize,
+    },
+
+    /// An encrypted value is shorter than the 12-byte nonce it must start with.
+    #[error(
+        "size of data is less than the nonce{}: got {len} bytes, an encrypted value has at least 28 \
+         (12-byte nonce, 16-byte tag)",
+        entry_suffix(.entry)
+    )]
+    DataShorterThanNonce {
+        /// The Secret data key of the value, when known.
+        entry: Option<String>,
+        /// Length of the value.
+        len: usize,
+    },
+
+    /// An encrypted value failed authentication: wrong certificate key or altered data.
+    #[error(
+        "error decoding secret data with provided key{}: message authentication failed; the \
+         certificate key is wrong or the value was altered. Use the certificate key printed when \
+         the Secret was uploaded, or run `kubeadm init phase upload-certs --upload-certs` on a \
+         control plane to upload the certificates again with a new key",
+        entry_suffix(.entry)
+    )]
+    SecretDecrypt {
+        /// The Secret data key of the value, when known.
+        entry: Option<String>,
+    },
+
+    /// A file to upload exists but could not be read.
+    #[error("cannot read {} for the kubeadm-certs Secret: {source}", .path.display())]
+    UploadRead {
+        /// The file that could not be read.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+
+    /// The kubeadm-certs Secret lacks a data key that a control-plane join needs.
+    #[error(
+        "the Secret does not include the required certificate or key - name: {name}, path: {}; \
+         run `kubeadm init phase upload-certs --upload-certs` on a control plane with the same \
+         etcd mode (local or external) to upload it",
+        .path.display()
+    )]
+    SecretEntryMissing {
+        /// The certificate or key name (kubeadm's name, e.g. `etcd/ca.crt`).
+        name: String,
+        /// Where the file would have been written.
+        path: PathBuf,
+    },
+
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] kubetrust_fs::Error),
@@ -138,5 +216,12 @@ impl From<KeyError> for Error {
             path: PathBuf::new(),
             source,
         }
+    }
+}
+
+fn entry_suffix(entry: &Option<String>) -> String {
+    match entry {
+        Some(e) => format!(" (Secret entry {e:?})"),
+        None => String::new(),
     }
 }

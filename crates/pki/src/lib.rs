@@ -23,12 +23,14 @@
 mod ca;
 mod cert;
 mod error;
+pub mod expiration;
 mod key;
 mod pem;
 mod pin;
 mod profile;
 mod san;
 pub mod tree;
+pub mod upload_certs;
 mod x509;
 
 pub use ca::CertificateAuthority;

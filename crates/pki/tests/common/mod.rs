@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Runs `openssl` with `args`; `None` (with a note) when openssl is missing outside CI.
-pub fn openssl(args: &[&str]) -> Option<std::process::Output> {
+pub(crate) fn openssl(args: &[&str]) -> Option<std::process::Output> {
     match Command::new("openssl").args(args).output() {
         Ok(out) => Some(out),
         Err(e) => {
@@ -21,7 +21,7 @@ pub fn openssl(args: &[&str]) -> Option<std::process::Output> {
 }
 
 /// `openssl` output as text, asserting success.
-pub fn openssl_ok(args: &[&str]) -> Option<String> {
+pub(crate) fn openssl_ok(args: &[&str]) -> Option<String> {
     let out = openssl(args)?;
     assert!(
         out.status.success(),
@@ -32,7 +32,7 @@ pub fn openssl_ok(args: &[&str]) -> Option<String> {
 }
 
 /// The mode bits of a file.
-pub fn mode(path: &Path) -> u32 {
+pub(crate) fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
