@@ -205,6 +205,14 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A kubeconfig file could not be read, parsed or written.
+    #[error("kubeconfig {path}: {source}")]
+    Kubeconfig {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: kubetrust_kubeconfig::Error,
+    },
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] kubetrust_fs::Error),

@@ -25,6 +25,7 @@ mod cert;
 mod error;
 pub mod expiration;
 mod key;
+pub mod kubeconfigs;
 mod pem;
 mod pin;
 mod profile;

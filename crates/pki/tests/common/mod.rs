@@ -36,3 +36,36 @@ pub(crate) fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
+
+/// The kubectl to cross-check with: `$KUBECTL`, else `kubectl` on PATH; `None` (with a note)
+/// when missing outside CI.
+pub(crate) fn kubectl() -> Option<std::path::PathBuf> {
+    let candidate = std::env::var_os("KUBECTL").map_or_else(|| "kubectl".into(), std::path::PathBuf::from);
+    match Command::new(&candidate).args(["version", "--client"]).output() {
+        Ok(out) if out.status.success() => Some(candidate),
+        other => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "kubectl is required under CI: {other:?}"
+            );
+            eprintln!("skipping kubectl check: {other:?}");
+            None
+        }
+    }
+}
+
+/// `kubectl --kubeconfig <file> config view --raw -o jsonpath=<path>`.
+pub(crate) fn kubectl_jsonpath(kubectl: &Path, file: &Path, jsonpath: &str) -> String {
+    let out = Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(file)
+        .args(["config", "view", "--raw", "-o", &format!("jsonpath={jsonpath}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
