@@ -104,18 +104,7 @@ impl Certificate {
 
     /// Subject CN and O values (the only attributes kubeadm sets or reads).
     pub fn subject(&self) -> Subject {
-        let mut subject = Subject::default();
-        for atv in self.tbs().subject().iter() {
-            let Some(value) = directory_string(&atv.value) else {
-                continue;
-            };
-            if atv.oid == const_oid::db::rfc4519::CN {
-                subject.common_name = value;
-            } else if atv.oid == const_oid::db::rfc4519::O {
-                subject.organizations.push(value);
-            }
-        }
-        subject
+        subject_of(self.tbs().subject())
     }
 
     /// The subject as OpenSSL-style text, for messages.
@@ -230,19 +219,18 @@ impl Certificate {
     }
 
     fn signature_verifies_with(&self, issuer: &Certificate) -> bool {
-        let spki = issuer.tbs().subject_public_key_info();
-        let Some(algorithm) = verification_algorithm(&self.parsed.signature_algorithm().oid, &spki.algorithm)
-        else {
-            return false;
-        };
         let Ok(tbs) = self.tbs().to_der() else {
             return false;
         };
         let Some(signature) = self.parsed.signature().as_bytes() else {
             return false;
         };
-        let key = UnparsedPublicKey::new(algorithm, spki.subject_public_key.raw_bytes());
-        key.verify(&tbs, signature).is_ok()
+        signature_verifies(
+            &self.parsed.signature_algorithm().oid,
+            issuer.tbs().subject_public_key_info(),
+            &tbs,
+            signature,
+        )
     }
 
     /// Whether `now` lies inside NotBefore..=NotAfter.
@@ -269,6 +257,37 @@ pub fn verify_chain(cert: &Certificate, intermediates: &[Certificate], roots: &[
         }
     }
     false
+}
+
+/// Whether `signature` over `message` verifies under `key` with the named algorithm.
+pub(crate) fn signature_verifies(
+    algorithm: &ObjectIdentifier,
+    key: &spki::SubjectPublicKeyInfoOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
+    let Some(verifier) = verification_algorithm(algorithm, &key.algorithm) else {
+        return false;
+    };
+    UnparsedPublicKey::new(verifier, key.subject_public_key.raw_bytes())
+        .verify(message, signature)
+        .is_ok()
+}
+
+/// CN and O values of a name (the only attributes kubeadm sets or reads).
+pub(crate) fn subject_of(name: &x509_cert::name::Name) -> Subject {
+    let mut subject = Subject::default();
+    for atv in name.iter() {
+        let Some(value) = directory_string(&atv.value) else {
+            continue;
+        };
+        if atv.oid == const_oid::db::rfc4519::CN {
+            subject.common_name = value;
+        } else if atv.oid == const_oid::db::rfc4519::O {
+            subject.organizations.push(value);
+        }
+    }
+    subject
 }
 
 /// The verifier for a signature algorithm and issuer key type, or `None` when unsupported.
@@ -306,7 +325,7 @@ fn directory_string(value: &der::Any) -> Option<String> {
         .ok()
 }
 
-fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+pub(crate) fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
     match bytes.len() {
         4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
         16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),

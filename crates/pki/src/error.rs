@@ -213,6 +213,26 @@ pub enum Error {
         /// Why.
         source: kubetrust_kubeconfig::Error,
     },
+    /// A PKCS#10 request that does not parse or whose self-signature fails.
+    #[error("invalid certificate signing request: {reason}")]
+    InvalidRequest {
+        /// Why.
+        reason: String,
+    },
+    /// A valid request the policy does not allow.
+    #[error("certificate signing request for {subject:?} rejected: {reason}")]
+    RequestRejected {
+        /// The requested CN.
+        subject: String,
+        /// Which rule it broke.
+        reason: String,
+    },
+    /// Externally signed certificates that do not fit the config; nothing was written.
+    #[error("invalid or incomplete external CA material (nothing was written):\n  {}", problems.join("\n  "))]
+    ExternalCaInvalid {
+        /// One line per problem: `name: what is wrong`.
+        problems: Vec<String>,
+    },
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] kubetrust_fs::Error),

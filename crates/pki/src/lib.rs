@@ -22,8 +22,10 @@
 
 mod ca;
 mod cert;
+mod csr;
 mod error;
 pub mod expiration;
+pub mod external;
 mod key;
 pub mod kubeconfigs;
 mod pem;
@@ -36,6 +38,7 @@ mod x509;
 
 pub use ca::CertificateAuthority;
 pub use cert::{CertError, Certificate, verify_chain};
+pub use csr::{CertificateRequest, RequestPolicy};
 pub use error::Error;
 pub use key::{KeyAlgorithm, KeyError, PrivateKey};
 pub use pin::CaCertHash;

@@ -109,6 +109,12 @@ impl CertProfile {
         self
     }
 
+    /// Replaces the SANs.
+    pub fn with_alt_names(mut self, alt_names: AltNames) -> Self {
+        self.alt_names = alt_names;
+        self
+    }
+
     /// Replaces the validity window.
     pub fn with_validity(mut self, validity: Validity) -> Self {
         self.validity = validity;

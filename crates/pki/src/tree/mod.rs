@@ -423,7 +423,7 @@ fn read_chain(path: &Path) -> Result<Vec<Certificate>, String> {
         .map_err(|e| format!("failure loading certificate {}: {e}", path.display()))
 }
 
-fn read_key(path: &Path) -> Result<PrivateKey, String> {
+pub(crate) fn read_key(path: &Path) -> Result<PrivateKey, String> {
     let bytes = zeroize::Zeroizing::new(
         std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
     );

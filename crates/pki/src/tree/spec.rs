@@ -343,6 +343,13 @@ impl CertSpec {
         }
     }
 
+    /// The subject (CN and O) for this node.
+    pub fn subject(&self, config: &TreeConfig) -> crate::Subject {
+        let mut subject = crate::Subject::new(self.common_name(config));
+        subject.organizations = self.organizations.iter().map(|o| (*o).to_owned()).collect();
+        subject
+    }
+
     /// The O values.
     pub fn organizations(&self) -> &'static [&'static str] {
         self.organizations
