@@ -233,6 +233,16 @@ pub enum Error {
         /// One line per problem: `name: what is wrong`.
         problems: Vec<String>,
     },
+    /// `renew` of a name that is not a renewable certificate.
+    #[error(
+        "{name:?} cannot be renewed: CAs and kubelet.conf are not renewable; renewable names: {renewable}"
+    )]
+    NotRenewable {
+        /// The name given.
+        name: String,
+        /// The names that are.
+        renewable: String,
+    },
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] kubetrust_fs::Error),

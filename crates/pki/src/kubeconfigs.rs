@@ -357,3 +357,114 @@ fn read_ca_cert(path: &Path) -> Result<Certificate, Error> {
         reason: e.to_string(),
     })
 }
+
+/// The current context's user and cluster of a kubeconfig file: what `certs renew` and
+/// `check-expiration` read and rewrite. Errors use kubeadm's texts.
+#[derive(Debug)]
+pub struct EmbeddedClient {
+    path: PathBuf,
+    config: Config,
+    user: usize,
+    cluster: usize,
+}
+
+impl EmbeddedClient {
+    /// Loads `path` and finds its current context's user and cluster.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let display = path.display();
+        let config =
+            Config::from_file(path).map_err(|e| format!("failed to load kubeConfig file {display}: {e}"))?;
+        let context = config
+            .context(&config.current_context)
+            .ok_or_else(|| {
+                format!(
+                    "invalid kubeConfig file {display}: missing context {}",
+                    config.current_context
+                )
+            })?
+            .context
+            .clone();
+        let cluster = config
+            .clusters
+            .iter()
+            .position(|c| c.name == context.cluster)
+            .ok_or_else(|| {
+                format!(
+                    "invalid kubeConfig file {display}: missing cluster {}",
+                    context.cluster
+                )
+            })?;
+        let user = config
+            .users
+            .iter()
+            .position(|u| u.name == context.user)
+            .ok_or_else(|| {
+                format!(
+                    "invalid kubeConfig file {display}: missing authInfo {}",
+                    context.user
+                )
+            })?;
+        Ok(Self {
+            path: path.to_owned(),
+            config,
+            user,
+            cluster,
+        })
+    }
+
+    fn auth(&self) -> Option<&kubetrust_kubeconfig::AuthInfo> {
+        self.config.users.get(self.user).map(|u| &u.user)
+    }
+
+    /// The embedded client certificate chain (file references cannot be renewed).
+    pub fn certificate_chain(&self) -> Result<Vec<Certificate>, String> {
+        let data = self
+            .auth()
+            .map(|a| a.client_certificate_data.as_slice())
+            .unwrap_or_default();
+        if data.is_empty() {
+            return Err(format!(
+                "kubeConfig file {} does not have an embedded client certificate",
+                self.path.display()
+            ));
+        }
+        Certificate::chain_from_pem(data)
+            .map_err(|e| format!("{}: client-certificate-data: {e}", self.path.display()))
+    }
+
+    /// The embedded client key.
+    pub fn private_key(&self) -> Result<PrivateKey, String> {
+        let data = self
+            .auth()
+            .map(|a| a.client_key_data.expose_secret())
+            .unwrap_or_default();
+        PrivateKey::from_pem(data).map_err(|e| format!("{}: client-key-data: {e}", self.path.display()))
+    }
+
+    /// Whether the cluster embeds its CA (`certificate-authority-data`).
+    pub fn has_embedded_ca(&self) -> bool {
+        self.config
+            .clusters
+            .get(self.cluster)
+            .is_some_and(|c| !c.cluster.certificate_authority_data.is_empty())
+    }
+
+    /// Replaces the client certificate and key and the cluster's CA, keeping everything else.
+    pub fn replace(&mut self, certificate: &Certificate, key: &PrivateKey, ca: &Certificate) {
+        if let Some(user) = self.config.users.get_mut(self.user) {
+            user.user.client_certificate_data = certificate.to_pem().into_bytes();
+            user.user.client_key_data = SecretBytes::new(key.to_pem().as_bytes().to_vec());
+        }
+        if let Some(cluster) = self.config.clusters.get_mut(self.cluster) {
+            cluster.cluster.certificate_authority_data = ca.to_pem().into_bytes();
+        }
+    }
+
+    /// Writes the file back atomically with mode 0600.
+    pub fn save(&self) -> Result<(), Error> {
+        self.config.save(&self.path).map_err(|source| Error::Kubeconfig {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}

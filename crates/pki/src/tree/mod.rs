@@ -417,7 +417,7 @@ fn period_warning(name: &str, cert: &Certificate, now: SystemTime, warnings: &mu
     }
 }
 
-fn read_chain(path: &Path) -> Result<Vec<Certificate>, String> {
+pub(crate) fn read_chain(path: &Path) -> Result<Vec<Certificate>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Certificate::chain_from_pem(&bytes)
         .map_err(|e| format!("failure loading certificate {}: {e}", path.display()))

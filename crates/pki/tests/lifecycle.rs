@@ -1,0 +1,243 @@
+//! After init: check-expiration finds what is wrong; renew re-issues in place.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use kubetrust_pki::expiration::DurationStyle;
+use kubetrust_pki::inventory::check_expiration;
+use kubetrust_pki::kubeconfigs::{self, KUBECONFIG_FILES};
+use kubetrust_pki::renew::{self, RenewStatus, SanChange};
+use kubetrust_pki::tree::{self, Action, CertSpec, TreeConfig};
+use kubetrust_pki::{Certificate, KeyAlgorithm, verify_chain};
+
+fn config() -> TreeConfig {
+    TreeConfig::new("cp-1", "192.168.10.11".parse().unwrap())
+        .with_control_plane_endpoint("k8s-api.example.test:6443")
+        .with_encryption_algorithm(KeyAlgorithm::EcdsaP256)
+}
+
+fn init() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, kdir) = (dir.path().join("pki"), dir.path().join("kube"));
+    tree::create(&pki, &config(), SystemTime::now()).unwrap();
+    kubeconfigs::create(&pki, &kdir, &config(), &KUBECONFIG_FILES, SystemTime::now()).unwrap();
+    (dir, pki, kdir)
+}
+
+fn cert(path: &Path) -> Certificate {
+    Certificate::from_pem(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn fresh_cluster_has_no_problems_and_kubeadm_rows() {
+    let (_dir, pki, kdir) = init();
+    let now = SystemTime::now();
+    let report = check_expiration(&pki, &kdir, &config(), None, now);
+    let names: Vec<&str> = report.certificates.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "admin.conf",
+            "apiserver",
+            "apiserver-etcd-client",
+            "apiserver-kubelet-client",
+            "controller-manager.conf",
+            "etcd-healthcheck-client",
+            "etcd-peer",
+            "etcd-server",
+            "front-proxy-client",
+            "scheduler.conf",
+            "super-admin.conf"
+        ]
+    );
+    let cas: Vec<&str> = report
+        .certificate_authorities
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(cas, ["ca", "etcd-ca", "front-proxy-ca"]);
+    assert!(!report.has_problems(), "{report:#?}");
+    let text = report.render_text(now, DurationStyle::Human);
+    assert!(
+        text.contains("364d") && text.contains("9y") && !text.contains("WARNING"),
+        "{text}"
+    );
+    let json = report.to_json(now);
+    assert_eq!(json["kind"], "CertificateExpirationInfo");
+    assert_eq!(json["certificates"][1]["caName"], "ca");
+}
+
+#[test]
+fn problems_are_flagged_per_row() {
+    let (_dir, pki, kdir) = init();
+    std::fs::remove_file(pki.join("etcd/peer.crt")).unwrap();
+    std::fs::copy(
+        pki.join("apiserver-etcd-client.key"),
+        pki.join("apiserver-kubelet-client.key"),
+    )
+    .unwrap();
+    let other = init();
+    std::fs::copy(
+        other.1.join("front-proxy-client.crt"),
+        pki.join("front-proxy-client.crt"),
+    )
+    .unwrap();
+    std::fs::remove_file(pki.join("ca.key")).unwrap();
+
+    let report = check_expiration(&pki, &kdir, &config(), None, SystemTime::now());
+    let row = |name: &str| report.certificates.iter().find(|e| e.name == name).unwrap();
+    assert!(row("etcd-peer").is_missing());
+    assert!(
+        row("apiserver-kubelet-client")
+            .problems
+            .iter()
+            .any(|p| p.contains("does not match the certificate"))
+    );
+    assert_eq!(
+        row("front-proxy-client").problems,
+        [
+            "not signed by front-proxy-ca",
+            &format!(
+                "key {} does not match the certificate",
+                pki.join("front-proxy-client.key").display()
+            )
+        ]
+    );
+    assert!(row("apiserver").externally_managed && row("admin.conf").externally_managed);
+    assert!(!row("etcd-server").externally_managed);
+    let text = report.render_text(SystemTime::now(), DurationStyle::Human);
+    assert!(text.contains("!MISSING! etcd-peer"), "{text}");
+    assert!(
+        text.contains("[check-expiration] WARNING: front-proxy-client: not signed by front-proxy-ca"),
+        "{text}"
+    );
+
+    let later = SystemTime::now() + Duration::from_secs(2 * 365 * 86400);
+    let report = check_expiration(&pki, &kdir, &config(), None, later);
+    assert!(
+        report
+            .certificates
+            .iter()
+            .filter(|e| !e.is_missing())
+            .all(|e| e.problems.contains(&"expired".to_owned()))
+    );
+    assert!(
+        report
+            .render_text(later, DurationStyle::Human)
+            .contains("<invalid>")
+    );
+}
+
+#[test]
+fn renew_one_keeps_names_and_changes_key_serial_and_dates() {
+    let (_dir, pki, kdir) = init();
+    let before = cert(&pki.join("apiserver.crt"));
+    let key_before = std::fs::read(pki.join("apiserver.key")).unwrap();
+    let later = SystemTime::now() + Duration::from_secs(3600);
+    let outcomes = renew::renew(&pki, &kdir, "apiserver", &config(), later).unwrap();
+    assert_eq!(outcomes[0].status, RenewStatus::Renewed);
+    assert_eq!(
+        outcomes[0].message,
+        "certificate for serving the Kubernetes API renewed"
+    );
+    let after = cert(&pki.join("apiserver.crt"));
+    assert_eq!(
+        (after.subject(), after.dns_names(), after.ip_addresses()),
+        (before.subject(), before.dns_names(), before.ip_addresses())
+    );
+    assert_eq!(after.ext_key_usages(), before.ext_key_usages());
+    assert_ne!(after.serial(), before.serial());
+    assert_ne!(std::fs::read(pki.join("apiserver.key")).unwrap(), key_before);
+    assert!(after.not_after() > before.not_after());
+    assert!(verify_chain(&after, &[], &[cert(&pki.join("ca.crt"))]));
+    // The tree still accepts it.
+    assert!(
+        tree::plan(&pki, &config(), later)
+            .unwrap()
+            .refusals()
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn renew_all_covers_kubeconfigs_and_keeps_their_server() {
+    let (_dir, pki, kdir) = init();
+    let admin_before = std::fs::read_to_string(kdir.join("admin.conf")).unwrap();
+    let outcomes = renew::renew(&pki, &kdir, "all", &config(), SystemTime::now()).unwrap();
+    assert_eq!(outcomes.len(), 11);
+    assert!(
+        outcomes.iter().all(|o| o.status == RenewStatus::Renewed),
+        "{outcomes:#?}"
+    );
+    let admin_after = std::fs::read_to_string(kdir.join("admin.conf")).unwrap();
+    assert_ne!(admin_after, admin_before);
+    assert!(admin_after.contains("server: https://k8s-api.example.test:6443"));
+    let report = check_expiration(&pki, &kdir, &config(), None, SystemTime::now());
+    assert!(!report.has_problems(), "{report:#?}");
+}
+
+#[test]
+fn renew_with_new_sans_then_the_wider_config_reuses_it() {
+    let (_dir, pki, _kdir) = init();
+    let spec = CertSpec::by_name("apiserver").unwrap();
+    let change = SanChange::adding(["new.example.test", "10.0.0.200"]);
+    renew::renew_certificate(&pki, spec, &config(), Some(&change), SystemTime::now()).unwrap();
+    let renewed = cert(&pki.join("apiserver.crt"));
+    assert!(renewed.dns_names().contains(&"new.example.test".to_owned()));
+    assert!(renewed.ip_addresses().contains(&"10.0.0.200".parse().unwrap()));
+    let wider = config().with_apiserver_cert_sans(["new.example.test", "10.0.0.200"]);
+    let plan = tree::plan(&pki, &wider, SystemTime::now()).unwrap();
+    assert_eq!(plan.items[1].action, Action::Reuse);
+
+    let bad = SanChange::adding(["not a name"]);
+    assert!(renew::renew_certificate(&pki, spec, &config(), Some(&bad), SystemTime::now()).is_err());
+}
+
+#[test]
+fn what_cannot_be_renewed() {
+    let (_dir, pki, kdir) = init();
+    let err = renew::renew(&pki, &kdir, "ca", &config(), SystemTime::now())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"ca\" cannot be renewed"), "{err}");
+    assert!(renew::renew(&pki, &kdir, "kubelet.conf", &config(), SystemTime::now()).is_err());
+
+    std::fs::remove_file(pki.join("etcd/ca.key")).unwrap();
+    let out = renew::renew(&pki, &kdir, "etcd-server", &config(), SystemTime::now()).unwrap();
+    assert_eq!(
+        out[0].message,
+        "Detected external etcd/ca, certificate for serving etcd can't be renewed"
+    );
+
+    std::fs::remove_file(kdir.join("scheduler.conf")).unwrap();
+    let out = renew::renew(&pki, &kdir, "scheduler.conf", &config(), SystemTime::now()).unwrap();
+    assert_eq!(out[0].status, RenewStatus::Missing);
+    assert!(
+        out[0]
+            .message
+            .starts_with("MISSING! certificate embedded in the kubeconfig file for the scheduler")
+    );
+
+    // A kubeconfig whose certificate is a file reference cannot be renewed.
+    let text = std::fs::read_to_string(kdir.join("admin.conf")).unwrap();
+    let by_reference: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("client-certificate-data") {
+                "    client-certificate: /tmp/x.crt"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(kdir.join("admin.conf"), by_reference).unwrap();
+    let err = renew::renew(&pki, &kdir, "admin.conf", &config(), SystemTime::now())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("does not have an embedded client certificate"),
+        "{err}"
+    );
+}
