@@ -4,7 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use kubetrust::kubeconfig::{Config, OutputFormat, ViewOptions, view};
+use kubetrust::kubeconfig::{Config, OutputFormat, SecretString, ViewOptions, view};
+use kubetrust::pki::Subject;
+use kubetrust::pki::kubeconfigs::{self, ClientCredentialsSpec};
+use kubetrust::pki::tree::{self, TreeConfig};
 
 use crate::CommandResult;
 
@@ -12,6 +15,49 @@ use crate::CommandResult;
 pub(crate) enum Command {
     /// Show a kubeconfig as `kubectl config view` does, keeping fields kubectl does not know.
     View(ViewArgs),
+    /// Write admin.conf, super-admin.conf, kubelet.conf, controller-manager.conf and scheduler.conf.
+    Init(InitArgs),
+    /// Print a kubeconfig for another user, as `kubeadm kubeconfig user`.
+    User(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    #[command(flatten)]
+    dirs: crate::certs::DirArgs,
+    #[command(flatten)]
+    node: crate::certs::NodeArgs,
+    /// The API server's port on this node.
+    #[arg(long, value_name = "PORT", default_value_t = 6443)]
+    bind_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UserArgs {
+    /// The user name: the client certificate's CN.
+    #[arg(long, value_name = "NAME")]
+    client_name: String,
+    /// A group (the certificate's O); repeat for several.
+    #[arg(long = "org", value_name = "O")]
+    organizations: Vec<String>,
+    /// How long the client certificate is valid (a Go duration).
+    #[arg(long, value_name = "DURATION", default_value = "8760h")]
+    validity_period: String,
+    /// Authenticate with this bearer token instead of a client certificate.
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// The certificate directory holding ca.crt and ca.key.
+    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes/pki")]
+    cert_dir: PathBuf,
+    /// The API server address: DNS name or IP, optional port (default 6443).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    control_plane_endpoint: String,
+    /// The cluster name in the kubeconfig.
+    #[arg(long, value_name = "NAME", default_value = "kubernetes")]
+    cluster_name: String,
+    /// The algorithm of the client key.
+    #[arg(long, value_name = "ALGORITHM", default_value = "RSA-2048")]
+    encryption_algorithm: kubetrust::pki::KeyAlgorithm,
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +92,8 @@ impl Command {
     pub(crate) fn run(self) -> CommandResult {
         match self {
             Self::View(args) => args.run(),
+            Self::Init(args) => args.run(),
+            Self::User(args) => args.run(),
         }
     }
 }
@@ -95,4 +143,68 @@ fn load(explicit: Option<PathBuf>) -> Result<Config, kubetrust::kubeconfig::Erro
         );
     }
     Config::from_files(&paths)
+}
+
+impl InitArgs {
+    fn run(self) -> CommandResult {
+        let config = self.node.config().with_bind_port(self.bind_port);
+        eprintln!(
+            "[kubeconfig] Using kubeconfig folder {:?}",
+            self.dirs.kubeconfig_dir.display().to_string()
+        );
+        let items = kubeconfigs::create(
+            &self.dirs.cert_dir,
+            &self.dirs.kubeconfig_dir,
+            &config,
+            &kubeconfigs::KUBECONFIG_FILES,
+            std::time::SystemTime::now(),
+        )?;
+        for item in &items {
+            eprintln!("{}", item.line());
+            if let Some(warning) = &item.warning {
+                eprintln!("[kubeconfig] WARNING: {warning}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl UserArgs {
+    fn run(self) -> CommandResult {
+        let now = std::time::SystemTime::now();
+        let config = TreeConfig::default().with_encryption_algorithm(self.encryption_algorithm);
+        let ca = tree::load_ca(&tree::CERTIFICATES[0], &self.cert_dir)?;
+        let server = TreeConfig::default()
+            .with_control_plane_endpoint(self.control_plane_endpoint)
+            .control_plane_url()?;
+        let credentials = match self.token {
+            Some(token) => ClientCredentialsSpec::Token(SecretString::new(token)),
+            None => {
+                let period = kubetrust::pki::parse_duration(&self.validity_period)?;
+                if period > kubetrust::pki::CERTIFICATE_VALIDITY {
+                    eprintln!(
+                        "[kubeconfig] WARNING: the validity period {} is more than the recommended default for certificate expiration: 8760h",
+                        self.validity_period
+                    );
+                }
+                let mut subject = Subject::new(&self.client_name);
+                subject.organizations = self.organizations;
+                ClientCredentialsSpec::Certificate {
+                    subject,
+                    validity: kubeconfigs::client_validity(&ca, now, period),
+                }
+            }
+        };
+        let kubeconfig = kubeconfigs::build(
+            &ca,
+            &self.cluster_name,
+            &server,
+            &self.client_name,
+            credentials,
+            &config,
+        )?;
+        Ok(std::io::stdout()
+            .lock()
+            .write_all(kubeconfig.to_yaml()?.as_bytes())?)
+    }
 }

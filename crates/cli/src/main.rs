@@ -3,6 +3,7 @@
 //! Exit status: 0 success; 1 the command ran and failed (the error and its causes on
 //! stderr); 2 command-line syntax (clap's own exit code).
 
+mod certs;
 mod kubeconfig;
 mod token;
 
@@ -20,6 +21,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The kubeadm certificate tree: create, check expiry, renew, external CA, pins.
+    #[command(subcommand)]
+    Certs(certs::Command),
     /// Read and write kubeconfig files.
     #[command(subcommand)]
     Kubeconfig(kubeconfig::Command),
@@ -31,6 +35,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Certs(command) => command.run(),
         Command::Kubeconfig(command) => command.run(),
         Command::Token(command) => command.run(),
     };

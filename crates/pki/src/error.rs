@@ -243,6 +243,14 @@ pub enum Error {
         /// The names that are.
         renewable: String,
     },
+    /// A duration that is not a Go duration string.
+    #[error("invalid duration {value:?}: {reason} (examples: 8760h, 168h, 1h30m)")]
+    InvalidDuration {
+        /// The input.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] kubetrust_fs::Error),

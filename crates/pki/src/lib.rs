@@ -26,6 +26,7 @@ mod csr;
 mod error;
 pub mod expiration;
 pub mod external;
+mod go_duration;
 pub mod inventory;
 mod key;
 pub mod kubeconfigs;
@@ -42,6 +43,7 @@ pub use ca::CertificateAuthority;
 pub use cert::{CertError, Certificate, verify_chain};
 pub use csr::{CertificateRequest, RequestPolicy};
 pub use error::Error;
+pub use go_duration::parse_duration;
 pub use key::{KeyAlgorithm, KeyError, PrivateKey};
 pub use pin::CaCertHash;
 pub use profile::{

@@ -1,0 +1,393 @@
+//! `kubetrust certs ...` and `kubetrust kubeconfig init|user`: success and failure paths.
+// A test fails by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn kubetrust(args: &[&str], cwd: &Path) -> Output {
+    Command::cargo_bin("kubetrust")
+        .unwrap()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str], cwd: &Path) -> (String, String) {
+    let out = kubetrust(args, cwd);
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    (stdout, stderr)
+}
+
+fn fails(args: &[&str], cwd: &Path, code: i32) -> String {
+    let out = kubetrust(args, cwd);
+    assert_eq!(out.status.code(), Some(code), "{args:?}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+const NODE: [&str; 6] = [
+    "--node-name",
+    "cp-1",
+    "--advertise-address",
+    "192.168.10.11",
+    "--encryption-algorithm",
+    "ECDSA-P256",
+];
+
+fn init(cwd: &Path) {
+    let mut args = vec![
+        "certs",
+        "init",
+        "--cert-dir",
+        "pki",
+        "--control-plane-endpoint",
+        "k8s-api.example.test:6443",
+    ];
+    args.extend(NODE);
+    args.extend(["--apiserver-cert-extra-sans", "extra.example.test,10.0.0.100"]);
+    let (_, progress) = ok(&args, cwd);
+    assert!(
+        progress.contains("[certs] Generating \"etcd/ca\" certificate and key"),
+        "{progress}"
+    );
+    let mut args = vec![
+        "kubeconfig",
+        "init",
+        "--cert-dir",
+        "pki",
+        "--kubeconfig-dir",
+        "kube",
+    ];
+    args.extend(NODE);
+    let (_, progress) = ok(&args, cwd);
+    assert!(
+        progress.contains("[kubeconfig] Writing \"scheduler.conf\" kubeconfig file"),
+        "{progress}"
+    );
+}
+
+#[test]
+fn init_twice_changes_nothing_and_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let before = std::fs::read(dir.path().join("pki/apiserver.crt")).unwrap();
+    let mut args = vec![
+        "certs",
+        "init",
+        "--cert-dir",
+        "pki",
+        "--control-plane-endpoint",
+        "k8s-api.example.test:6443",
+    ];
+    args.extend(NODE);
+    let (_, progress) = ok(&args, dir.path());
+    assert!(
+        progress.contains("[certs] Using the existing \"apiserver\" certificate and key"),
+        "{progress}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("pki/apiserver.crt")).unwrap(),
+        before
+    );
+
+    let mut args = vec!["certs", "init", "--cert-dir", "fresh", "--dry-run"];
+    args.extend(NODE);
+    let (plan, _) = ok(&args, dir.path());
+    assert!(
+        plan.contains("[certs] Generating \"ca\" certificate and key"),
+        "{plan}"
+    );
+    assert!(!dir.path().join("fresh").exists());
+}
+
+#[test]
+fn init_refuses_a_tree_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    std::fs::write(dir.path().join("pki/apiserver.crt"), "not a certificate").unwrap();
+    let mut args = vec!["certs", "init", "--cert-dir", "pki"];
+    args.extend(NODE);
+    let err = fails(&args, dir.path(), 1);
+    assert!(err.contains("apiserver: failure loading certificate"), "{err}");
+    let mut dry = args.clone();
+    dry.push("--dry-run");
+    let err = fails(&dry, dir.path(), 1);
+    assert!(err.contains("would be refused"), "{err}");
+    let err = fails(
+        &[
+            "certs",
+            "init",
+            "--cert-dir",
+            "x",
+            "--node-name",
+            "n",
+            "--advertise-address",
+            "nope",
+        ],
+        dir.path(),
+        2,
+    );
+    assert!(err.contains("--advertise-address"), "{err}");
+    let err = fails(
+        &[
+            "certs",
+            "init",
+            "--node-name",
+            "n",
+            "--advertise-address",
+            "10.0.0.1",
+            "--encryption-algorithm",
+            "DSA",
+        ],
+        dir.path(),
+        2,
+    );
+    assert!(err.contains("unknown encryption algorithm \"DSA\""), "{err}");
+}
+
+#[test]
+fn check_expiration_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let (text, _) = ok(
+        &[
+            "certs",
+            "check-expiration",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "kube",
+        ],
+        dir.path(),
+    );
+    assert!(text.starts_with("CERTIFICATE "), "{text}");
+    assert!(
+        text.contains("super-admin.conf") && text.contains("364d") && text.contains("9y"),
+        "{text}"
+    );
+    let (json, _) = ok(
+        &[
+            "certs",
+            "check-expiration",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "kube",
+            "-o",
+            "json",
+        ],
+        dir.path(),
+    );
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["apiVersion"], "output.kubeadm.k8s.io/v1alpha3");
+    assert_eq!(value["certificates"].as_array().unwrap().len(), 11);
+}
+
+#[test]
+fn renew_one_all_and_with_sans() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let before = std::fs::read(dir.path().join("pki/apiserver.crt")).unwrap();
+    let (out, _) = ok(
+        &[
+            "certs",
+            "renew",
+            "apiserver",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "kube",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out, "certificate for serving the Kubernetes API renewed\n");
+    assert_ne!(
+        std::fs::read(dir.path().join("pki/apiserver.crt")).unwrap(),
+        before
+    );
+    let (out, _) = ok(
+        &[
+            "certs",
+            "renew",
+            "all",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "kube",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with(" renewed")).count(),
+        11,
+        "{out}"
+    );
+    assert!(out.contains("Done renewing certificates."));
+    ok(
+        &[
+            "certs",
+            "renew",
+            "apiserver",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "kube",
+            "--add-sans",
+            "new.example.test",
+        ],
+        dir.path(),
+    );
+    let pem = std::fs::read(dir.path().join("pki/apiserver.crt")).unwrap();
+    let cert = kubetrust::pki::Certificate::from_pem(&pem).unwrap();
+    assert!(cert.dns_names().contains(&"new.example.test".to_owned()));
+    let err = fails(
+        &[
+            "certs",
+            "renew",
+            "ca",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "kube",
+        ],
+        dir.path(),
+        1,
+    );
+    assert!(err.contains("\"ca\" cannot be renewed"), "{err}");
+}
+
+#[test]
+fn ca_cert_hash_prints_one_pin_per_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let bundle = [
+        std::fs::read_to_string(dir.path().join("pki/ca.crt")).unwrap(),
+        std::fs::read_to_string(dir.path().join("pki/etcd/ca.crt")).unwrap(),
+    ]
+    .concat();
+    std::fs::write(dir.path().join("bundle.crt"), bundle).unwrap();
+    let (out, _) = ok(&["certs", "ca-cert-hash", "--ca-cert", "bundle.crt"], dir.path());
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines.iter().all(|l| l.starts_with("sha256:") && l.len() == 71),
+        "{out}"
+    );
+    assert_ne!(lines[0], lines[1]);
+    let err = fails(
+        &["certs", "ca-cert-hash", "--ca-cert", "missing.crt"],
+        dir.path(),
+        1,
+    );
+    assert!(err.contains("missing.crt"), "{err}");
+}
+
+#[test]
+fn generate_csr_layout_and_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "certs",
+        "generate-csr",
+        "--cert-dir",
+        "pki",
+        "--kubeconfig-dir",
+        "kube",
+        "--node-name",
+        "cp-1",
+        "--advertise-address",
+        "10.0.0.1",
+        "--encryption-algorithm",
+        "ECDSA-P256",
+    ];
+    let (out, _) = ok(&args, dir.path());
+    assert!(
+        out.starts_with("generating keys and CSRs in pki\n  apiserver\n"),
+        "{out}"
+    );
+    assert!(
+        dir.path().join("pki/etcd/server.csr").exists() && dir.path().join("kube/admin.conf.csr").exists()
+    );
+    let err = fails(&args, dir.path(), 1);
+    assert!(err.contains("file already exists"), "{err}");
+}
+
+#[test]
+fn kubeconfig_user_with_groups_or_token() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let (yaml, _) = ok(
+        &[
+            "kubeconfig",
+            "user",
+            "--client-name",
+            "jane",
+            "--org",
+            "dev",
+            "--org",
+            "ops",
+            "--validity-period",
+            "168h",
+            "--cert-dir",
+            "pki",
+            "--control-plane-endpoint",
+            "k8s-api.example.test",
+        ],
+        dir.path(),
+    );
+    let config = kubetrust::kubeconfig::Config::from_bytes(yaml.as_bytes()).unwrap();
+    assert_eq!(config.current_context, "jane@kubernetes");
+    assert_eq!(
+        config.clusters[0].cluster.server,
+        "https://k8s-api.example.test:6443"
+    );
+    let cert = kubetrust::pki::Certificate::from_pem(&config.users[0].user.client_certificate_data).unwrap();
+    assert_eq!(cert.subject().organizations, ["dev", "ops"]);
+    let (yaml, _) = ok(
+        &[
+            "kubeconfig",
+            "user",
+            "--client-name",
+            "bot",
+            "--token",
+            "abcdef.0123456789abcdef",
+            "--cert-dir",
+            "pki",
+            "--control-plane-endpoint",
+            "10.0.0.1:443",
+        ],
+        dir.path(),
+    );
+    assert!(
+        yaml.contains("token: abcdef.0123456789abcdef") && yaml.contains("server: https://10.0.0.1:443"),
+        "{yaml}"
+    );
+    let err = fails(
+        &[
+            "kubeconfig",
+            "user",
+            "--client-name",
+            "x",
+            "--validity-period",
+            "7d",
+            "--cert-dir",
+            "pki",
+            "--control-plane-endpoint",
+            "h",
+        ],
+        dir.path(),
+        1,
+    );
+    assert!(err.contains("invalid duration \"7d\""), "{err}");
+}
