@@ -161,16 +161,16 @@ impl CertificateAuthority {
             subject: request.subject.common_name.clone(),
             reason,
         };
-        if let Some(want) = &policy.subject {
-            if want != &request.subject {
-                return Err(rejected(format!(
-                    "subject CN={:?} O={:?} is not the expected CN={:?} O={:?}",
-                    request.subject.common_name,
-                    request.subject.organizations,
-                    want.common_name,
-                    want.organizations
-                )));
-            }
+        if let Some(want) = &policy.subject
+            && want != &request.subject
+        {
+            return Err(rejected(format!(
+                "subject CN={:?} O={:?} is not the expected CN={:?} O={:?}",
+                request.subject.common_name,
+                request.subject.organizations,
+                want.common_name,
+                want.organizations
+            )));
         }
         let allowed = policy.allowed_alt_names.clone().unwrap_or_default();
         let dns_allowed = allowed.dns_names();

@@ -65,10 +65,10 @@ pub fn check_expiration(
                 let mut entry = chain_problems(row(spec.name, &chain, now), &chain, bundle, ca_name);
                 if let (Some(cert), Ok((names, _))) = (chain.first(), spec.alt_names(config)) {
                     entry = key_problem(entry, cert, &spec.key_path(cert_dir));
-                    if !config.node_name.is_empty() {
-                        if let Some(missing) = first_uncovered(cert, &names) {
-                            entry = entry.with_problem(format!("missing SAN {missing}"));
-                        }
+                    if !config.node_name.is_empty()
+                        && let Some(missing) = first_uncovered(cert, &names)
+                    {
+                        entry = entry.with_problem(format!("missing SAN {missing}"));
                     }
                 }
                 entry

@@ -1,6 +1,6 @@
 //! Shared helpers for the pki behaviour tests: running real peers (openssl).
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::Command;
