@@ -62,6 +62,57 @@ pub fn write_new(path: &Path, contents: &[u8], mode: Mode) -> Result<(), Error> 
     sync_parent(path)
 }
 
+/// One file of a [`write_new_all`] batch.
+#[derive(Clone, Copy, Debug)]
+pub struct NewFile<'a> {
+    /// Where the file goes; nothing may exist there.
+    pub path: &'a Path,
+    /// Its bytes.
+    pub contents: &'a [u8],
+    /// Its exact mode.
+    pub mode: Mode,
+}
+
+/// Creates every file as [`write_new`] does, with the same guarantees per file, but writes and
+/// syncs the temporary files concurrently and syncs each directory once: the file system can
+/// then commit the whole batch in a few journal transactions instead of two per file (a
+/// kubeadm tree is thirty files).
+///
+/// Files are linked into place in order after all of them are durable under temporary names.
+/// On an error nothing more is created; files already linked stay, each one complete.
+pub fn write_new_all(files: &[NewFile<'_>]) -> Result<(), Error> {
+    let temps: Vec<Result<temp::TempFile, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|f| scope.spawn(move || temp::write_synced(f.path, f.contents, f.mode)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(files)
+            .map(|(handle, f)| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(Error::new(
+                        Operation::Write,
+                        f.path,
+                        std::io::Error::other("writer thread panicked"),
+                    ))
+                })
+            })
+            .collect()
+    });
+    let temps = temps.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut dirs: Vec<&Path> = Vec::new();
+    for (temp, file) in temps.iter().zip(files) {
+        fs::hard_link(temp.path(), file.path).map_err(|e| Error::new(Operation::CreateNew, file.path, e))?;
+        let dir = parent_dir(file.path);
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    drop(temps); // removes the temporary names; the data lives on under the final paths
+    dirs.into_iter().try_for_each(sync_dir)
+}
+
 /// Creates `path` and any missing parents, each new directory with `mode`.
 ///
 /// Directories that already exist are left as they are (as kubeadm does); a non-directory in
@@ -102,7 +153,10 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
 
 /// Makes a completed rename or creation in `path`'s directory durable.
 fn sync_parent(path: &Path) -> Result<(), Error> {
-    let dir = parent_dir(path);
+    sync_dir(parent_dir(path))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), Error> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::new(Operation::SyncDir, dir, e))

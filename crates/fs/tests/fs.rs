@@ -11,7 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use kubetrust_fs::{
-    Mode, Operation, TEMP_MARKER, create_dir_all, read, replace_symlink, write_atomic, write_new,
+    Mode, NewFile, Operation, TEMP_MARKER, create_dir_all, read, replace_symlink, write_atomic, write_new,
+    write_new_all,
 };
 
 fn mode_of(path: &Path) -> u32 {
@@ -120,4 +121,72 @@ fn read_names_the_missing_file() {
     let err = read(&dir.path().join("absent.crt")).unwrap_err();
     assert_eq!(err.operation(), Operation::Read);
     assert!(err.to_string().contains("absent.crt"));
+}
+
+#[test]
+fn write_new_all_creates_every_file_with_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let (a, b, c) = (
+        dir.path().join("a.crt"),
+        dir.path().join("a.key"),
+        dir.path().join("sub/b.key"),
+    );
+    write_new_all(&[
+        NewFile {
+            path: &a,
+            contents: b"cert",
+            mode: Mode::PUBLIC,
+        },
+        NewFile {
+            path: &b,
+            contents: b"key",
+            mode: Mode::PRIVATE,
+        },
+        NewFile {
+            path: &c,
+            contents: b"other",
+            mode: Mode::PRIVATE,
+        },
+    ])
+    .unwrap();
+    assert_eq!((read(&a).unwrap(), mode_of(&a)), (b"cert".to_vec(), 0o644));
+    assert_eq!((read(&b).unwrap(), mode_of(&b)), (b"key".to_vec(), 0o600));
+    assert_eq!(read(&c).unwrap(), b"other");
+    assert!(leftovers(dir.path()).is_empty());
+    assert!(leftovers(&dir.path().join("sub")).is_empty());
+}
+
+#[test]
+fn write_new_all_stops_at_an_existing_file_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, taken, last) = (dir.path().join("1"), dir.path().join("2"), dir.path().join("3"));
+    std::fs::write(&taken, "old").unwrap();
+    let err = write_new_all(&[
+        NewFile {
+            path: &first,
+            contents: b"new",
+            mode: Mode::PRIVATE,
+        },
+        NewFile {
+            path: &taken,
+            contents: b"new",
+            mode: Mode::PRIVATE,
+        },
+        NewFile {
+            path: &last,
+            contents: b"new",
+            mode: Mode::PRIVATE,
+        },
+    ])
+    .unwrap_err();
+    assert_eq!(err.operation(), Operation::CreateNew);
+    assert_eq!(read(&taken).unwrap(), b"old");
+    assert_eq!(
+        read(&first).unwrap(),
+        b"new",
+        "files before the conflict are complete"
+    );
+    assert!(!last.exists(), "nothing after the conflict");
+    assert!(leftovers(dir.path()).is_empty());
 }

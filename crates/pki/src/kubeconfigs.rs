@@ -266,6 +266,11 @@ pub fn create(
         return Ok(items);
     }
     let ca = load_ca(ca_spec, cert_dir)?;
+    let to_create = items
+        .iter()
+        .filter(|i| i.action == KubeconfigAction::Create)
+        .count();
+    let mut keys = crate::keygen::generate(config.encryption_algorithm, to_create)?.into_iter();
     let mut written = Vec::new();
     for (item, spec) in items.iter().zip(files) {
         if item.action != KubeconfigAction::Create {
@@ -275,24 +280,41 @@ pub fn create(
             subject: spec.subject(config),
             validity: client_validity(&ca, now, config.certificate_validity),
         };
-        let kubeconfig = build(
+        let kubeconfig = build_with(
             &ca,
             &config.cluster_name,
             &spec.server_url(config)?,
             &spec.client_name(config),
             credentials,
-            config,
+            || {
+                keys.next().ok_or(Error::KeyGeneration {
+                    algorithm: config.encryption_algorithm,
+                })
+            },
         )?;
         written.push((item.path.clone(), kubeconfig));
     }
-    kubetrust_fs::create_dir_all(kubeconfig_dir, kubetrust_fs::Mode::PUBLIC_DIR)?;
-    for (path, kubeconfig) in written {
-        let yaml = kubeconfig.to_yaml().map_err(|source| Error::Kubeconfig {
+    let mut yaml = Vec::with_capacity(written.len());
+    for (path, kubeconfig) in &written {
+        yaml.push(kubeconfig.to_yaml().map_err(|source| Error::Kubeconfig {
             path: path.clone(),
             source,
-        })?;
-        kubetrust_fs::write_new(&path, yaml.as_bytes(), kubetrust_fs::Mode::PRIVATE)?;
+        })?);
     }
+    kubetrust_fs::create_dir_all(kubeconfig_dir, kubetrust_fs::Mode::PUBLIC_DIR)?;
+    let batch: Vec<kubetrust_fs::NewFile<'_>> = written
+        .iter()
+        .zip(&yaml)
+        .map(|((path, _), yaml)| kubetrust_fs::NewFile {
+            path,
+            contents: yaml.as_bytes(),
+            mode: kubetrust_fs::Mode::PRIVATE,
+        })
+        .collect();
+    let result = kubetrust_fs::write_new_all(&batch);
+    drop(batch);
+    yaml.iter_mut().for_each(zeroize::Zeroize::zeroize);
+    result?;
     Ok(items)
 }
 
@@ -330,12 +352,25 @@ pub fn build(
     credentials: ClientCredentialsSpec,
     config: &TreeConfig,
 ) -> Result<Config, Error> {
+    build_with(ca, cluster_name, server, user, credentials, || {
+        PrivateKey::generate(config.encryption_algorithm)
+    })
+}
+
+fn build_with(
+    ca: &CertificateAuthority,
+    cluster_name: &str,
+    server: &str,
+    user: &str,
+    credentials: ClientCredentialsSpec,
+    new_key: impl FnOnce() -> Result<PrivateKey, Error>,
+) -> Result<Config, Error> {
     let endpoint =
         ClusterEndpoint::new(server, ca.certificate().to_pem().into_bytes()).with_name(cluster_name);
     let credentials = match credentials {
         ClientCredentialsSpec::Token(token) => ClientCredentials::Token(token),
         ClientCredentialsSpec::Certificate { subject, validity } => {
-            let key = PrivateKey::generate(config.encryption_algorithm)?;
+            let key = new_key()?;
             let profile = CertProfile::client(subject, validity.not_before).with_validity(validity);
             let cert = ca.issue(&profile, key.public_key_der())?;
             ClientCredentials::EmbeddedCertificate {

@@ -29,6 +29,7 @@ pub mod external;
 mod go_duration;
 pub mod inventory;
 mod key;
+mod keygen;
 pub mod kubeconfigs;
 mod pem;
 mod pin;

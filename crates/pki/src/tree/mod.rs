@@ -7,7 +7,6 @@
 //! and matches, it chains to its CA, and it covers every SAN the config requires. Anything
 //! else is refused before a single file is written.
 
-mod keygen;
 mod spec;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +18,7 @@ use crate::{
     AltNames, CertProfile, Certificate, CertificateAuthority, Error, PrivateKey, Subject, Validity,
     verify_chain,
 };
-use kubetrust_fs::Mode;
+use kubetrust_fs::{Mode, NewFile};
 
 /// What the plan does with one certificate (or the `sa` key pair).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,7 +158,7 @@ pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<P
         });
     }
     let to_create = plan.items.iter().filter(|i| i.action == Action::Create).count();
-    let mut keys = keygen::generate(config.encryption_algorithm, to_create)?.into_iter();
+    let mut keys = crate::keygen::generate(config.encryption_algorithm, to_create)?.into_iter();
     let mut next_key = || {
         keys.next().ok_or(Error::KeyGeneration {
             algorithm: config.encryption_algorithm,
@@ -236,17 +235,27 @@ pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<P
     Ok(plan)
 }
 
-fn write_all(cert_dir: &Path, files: Vec<(PathBuf, Vec<u8>, Mode)>) -> Result<(), Error> {
-    for (path, contents, mode) in files {
+fn write_all(cert_dir: &Path, mut files: Vec<(PathBuf, Vec<u8>, Mode)>) -> Result<(), Error> {
+    for (path, ..) in &files {
         if let Some(dir) = path.parent().filter(|d| d.starts_with(cert_dir)) {
             kubetrust_fs::create_dir_all(dir, Mode::PUBLIC_DIR)?;
         }
-        let written = kubetrust_fs::write_new(&path, &contents, mode);
-        let mut contents = contents;
-        zeroize::Zeroize::zeroize(&mut contents);
-        written?;
     }
-    Ok(())
+    let batch: Vec<NewFile<'_>> = files
+        .iter()
+        .map(|(path, contents, mode)| NewFile {
+            path,
+            contents,
+            mode: *mode,
+        })
+        .collect();
+    let written = kubetrust_fs::write_new_all(&batch);
+    drop(batch);
+    // Key material must not linger in freed memory.
+    files
+        .iter_mut()
+        .for_each(|(_, contents, _)| zeroize::Zeroize::zeroize(contents));
+    Ok(written?)
 }
 
 fn exists(path: &Path) -> bool {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::{Error, KeyAlgorithm, PrivateKey};
 
 /// Generates `count` keys of `algorithm` on up to `available_parallelism` threads.
-pub(super) fn generate(algorithm: KeyAlgorithm, count: usize) -> Result<Vec<PrivateKey>, Error> {
+pub(crate) fn generate(algorithm: KeyAlgorithm, count: usize) -> Result<Vec<PrivateKey>, Error> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(count);
