@@ -1,76 +1,124 @@
-//! kubetrust quickstart: the kubeconfig files of a kubeadm join, written crash-safe, read back
-//! as kubectl reads them.
+//! kubetrust quickstart: both halves of a `kubeadm join`'s trust, with real keys, in one run.
 //!
 //! Run: `cargo run --release --example quickstart [OUT_DIR]` (default: a fresh temp directory).
 //!
-//! It writes, under OUT_DIR:
-//! - `cluster-info.conf`: what `kube-public/cluster-info` carries (server + CA, nothing else);
-//! - `bootstrap-kubelet.conf`: the node's bootstrap kubeconfig (user `tls-bootstrap-token-user`);
-//! - `kubelet.conf`: the kubelet's kubeconfig pointing at its rotating client certificate;
+//! Control plane (what `kubeadm init` does for trust):
+//! - the kubeadm certificate tree under `OUT_DIR/pki` and the five kubeconfig files
+//!   (`admin.conf`, ...) under `OUT_DIR`;
+//! - a bootstrap token, the `cluster-info` kubeconfig signed with it (detached JWS), and the
+//!   `kubeadm join` command with the CA's `sha256:` pin.
 //!
-//! Then it loads each back, resolves it, and prints what `kubectl config view` would show.
+//! Node (what `kubeadm join` does with that, until `discovery::validate()` lands):
+//! - checks the JWS with the token and the CA against the pin from the join command;
+//! - writes `node/bootstrap-kubelet.conf` (token user) and `node/kubelet.conf` (rotating cert).
 //!
-//! As the discovery, PKI and TLS-bootstrap crates land, this example grows into the whole join.
+//! Every file is read back and shown as `kubectl config view` would show it.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
+use kubetrust::bootstrap_token::{BootstrapToken, JoinCommand};
 use kubetrust::fs::{Mode, create_dir_all};
 use kubetrust::kubeconfig::{
     ClusterEndpoint, Config, KUBELET_CLIENT_CURRENT, SecretString, ViewOptions, view,
 };
+use kubetrust::pki::kubeconfigs::{self, KUBECONFIG_FILES};
+use kubetrust::pki::tree::{self, TreeConfig};
+use kubetrust::pki::{CaCertHash, Certificate, KeyAlgorithm};
 
-/// A throw-away CA certificate (from the project's test vectors); a real run uses the
-/// cluster's `ca.crt`.
-const CA_PEM: &[u8] = include_bytes!("../testdata/kubeconfig/quickstart-ca.crt");
-const SERVER: &str = "https://10.0.0.10:6443";
+const NODE: &str = "node-1";
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let out = match std::env::args_os().nth(1) {
         Some(dir) => PathBuf::from(dir),
         None => std::env::temp_dir().join(format!("kubetrust-quickstart-{}", std::process::id())),
     };
     create_dir_all(&out, Mode::PRIVATE_DIR)?;
-    eprintln!("[kubeconfig] Using directory {:?}", out);
 
-    // A real installer gets the token from `kubetrust token generate` / kubeadm.
-    let token = SecretString::new("abcdef.0123456789abcdef");
+    // --- control plane ---------------------------------------------------------------------
+    let config = TreeConfig::new("cp-1", "10.0.0.10".parse()?)
+        .with_control_plane_endpoint("k8s-api.example.test:6443")
+        .with_encryption_algorithm(KeyAlgorithm::Rsa2048);
+    let now = SystemTime::now();
+    let pki = out.join("pki");
+    let plan = tree::create(&pki, &config, now)?;
+    plan.lines().iter().for_each(|line| eprintln!("{line}"));
+    for item in kubeconfigs::create(&pki, &out, &config, &KUBECONFIG_FILES, now)? {
+        eprintln!("{}", item.line());
+    }
+    let ca_pem = std::fs::read(pki.join("ca.crt"))?;
+    let server = config.control_plane_url()?;
+    let cluster_info = Config::cluster_info(&server, ca_pem.clone()).to_yaml()?;
+
+    let token = BootstrapToken::generate()?;
+    let signature = token.sign_jws(cluster_info.as_bytes());
+    let pins = CaCertHash::of_pem_bundle(&ca_pem)?;
+    let join = JoinCommand::for_server(&server, token.clone())
+        .with_ca_cert_hashes(pins.iter().map(ToString::to_string));
+    eprintln!(
+        "[bootstrap-token] cluster-info signed as jws-kubeconfig-{}",
+        token.id().as_str()
+    );
+    println!("# join command (token withheld)\n{}", join.withheld());
+
+    // --- node --------------------------------------------------------------------------------
+    token.verify_jws(&signature, cluster_info.as_bytes())?;
+    let discovered = Config::from_bytes(cluster_info.as_bytes())?;
+    let discovered_ca = &discovered
+        .clusters
+        .first()
+        .ok_or("cluster-info has no cluster")?
+        .cluster;
+    let ca = Certificate::from_pem(&discovered_ca.certificate_authority_data)?;
+    if !pins.contains(&CaCertHash::of_certificate(&ca)) {
+        return Err("the discovered CA does not match the pin".into());
+    }
+    eprintln!(
+        "[discovery] cluster-info signature valid; CA pinned to {}",
+        CaCertHash::of_certificate(&ca)
+    );
+
+    let node_dir = out.join("node");
+    create_dir_all(&node_dir, Mode::PRIVATE_DIR)?;
+    let endpoint = ClusterEndpoint::new(
+        &discovered_ca.server,
+        discovered_ca.certificate_authority_data.clone(),
+    );
+    let token_secret = SecretString::new(token.expose_secret().as_str());
     let files = [
-        ("cluster-info.conf", Config::cluster_info(SERVER, CA_PEM)),
         (
             "bootstrap-kubelet.conf",
-            Config::bootstrap_token(SERVER, CA_PEM, token),
+            Config::bootstrap_token(&discovered_ca.server, ca.to_pem(), token_secret),
         ),
         (
             "kubelet.conf",
-            Config::kubelet_rotating(
-                &ClusterEndpoint::new(SERVER, CA_PEM),
-                "node-1",
-                Path::new(KUBELET_CLIENT_CURRENT),
-            ),
+            Config::kubelet_rotating(&endpoint, NODE, Path::new(KUBELET_CLIENT_CURRENT)),
         ),
     ];
-    for (name, config) in &files {
-        let path = out.join(name);
-        config.save(&path)?;
-        eprintln!("[kubeconfig] Writing {name:?} kubeconfig file (mode 0600)");
+    for (name, kubeconfig) in &files {
+        let path = node_dir.join(name);
+        kubeconfig.save(&path)?;
+        eprintln!("[kubelet-start] Writing {:?}", path.display().to_string());
+    }
 
+    // --- read everything back --------------------------------------------------------------
+    let written = KUBECONFIG_FILES.iter().map(|f| out.join(f.file_name));
+    for path in written.chain(files.iter().map(|(name, _)| node_dir.join(name))) {
         let loaded = Config::from_file(&path)?;
-        assert_eq!(&loaded, config, "{name} reads back as written");
-        if !loaded.current_context.is_empty() {
-            // kubelet.conf names a certificate the kubelet only writes after TLS bootstrap:
-            // resolving it here fails, and the error says exactly which file is missing.
-            match loaded.resolve(None) {
-                Ok(resolved) => eprintln!(
-                    "[kubeconfig] {name}: context {:?} -> cluster {:?} at {}, user {:?}",
-                    resolved.context_name, resolved.cluster_name, resolved.cluster.server, resolved.user_name
-                ),
-                Err(e) => eprintln!("[kubeconfig] {name}: not usable on this machine yet: {e}"),
-            }
-        }
-        println!("# {name} (as `kubectl config view` shows it)");
+        println!("# {} (as `kubectl config view` shows it)", path.display());
         print!("{}", view(&loaded, &ViewOptions::default())?);
     }
-    eprintln!("[kubeconfig] Done; files are in {:?}", out);
+    eprintln!("[quickstart] Done; files are in {:?}", out.display().to_string());
     Ok(())
 }
