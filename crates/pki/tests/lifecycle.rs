@@ -248,3 +248,34 @@ fn what_cannot_be_renewed() {
         "{err}"
     );
 }
+
+#[test]
+fn the_kubelet_client_certificate_is_listed_when_asked() {
+    let (dir, pki, kdir) = init();
+    let kubelet = dir.path().join("kubelet-pki");
+    std::fs::create_dir(&kubelet).unwrap();
+    let ca = tree::load_ca(CertSpec::by_name("ca").unwrap(), &pki).unwrap();
+    let subject = kubetrust_pki::Subject::new("system:node:cp-1").with_organization("system:nodes");
+    let profile = kubetrust_pki::CertProfile::client(subject, SystemTime::now());
+    let (cert, key) = ca.issue_with_new_key(&profile, KeyAlgorithm::EcdsaP256).unwrap();
+    let stamped = kubelet.join("kubelet-client-2026-11-26-01-00-00.pem");
+    std::fs::write(&stamped, format!("{}{}", cert.to_pem(), key.to_pem().as_str())).unwrap();
+    std::os::unix::fs::symlink(&stamped, kubelet.join("kubelet-client-current.pem")).unwrap();
+
+    let report = check_expiration(&pki, &kdir, &config(), Some(&kubelet), SystemTime::now());
+    let row = report
+        .certificates
+        .iter()
+        .find(|e| e.name == "kubelet-client-current.pem")
+        .unwrap();
+    assert_eq!((row.ca_name.as_deref(), row.is_missing()), (Some("ca"), false));
+    assert!(row.problems.is_empty(), "{row:?}");
+
+    let report = check_expiration(&pki, &kdir, &config(), Some(dir.path()), SystemTime::now());
+    assert!(
+        report
+            .certificates
+            .iter()
+            .any(|e| e.name == "kubelet-client-current.pem" && e.is_missing())
+    );
+}
