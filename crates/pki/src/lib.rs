@@ -6,6 +6,18 @@
 //! come from the `rsa` crate. Every check that fails has its own [`Error`] variant naming the
 //! file or value.
 //!
+//! | module / item | what |
+//! | --- | --- |
+//! | [`PrivateKey`], [`KeyAlgorithm`] | generate, load (PKCS#1, SEC1, PKCS#8), save in kubeadm's PEM forms |
+//! | [`CertificateAuthority`], [`CertProfile`], [`CertificateRequest`] | CAs and bundles; leaves from a profile or a CSR under a [`RequestPolicy`] |
+//! | [`tree`] | the kubeadm certificate tree: plan, create, reuse rules, external CA |
+//! | [`kubeconfigs`] | admin/super-admin/kubelet/controller-manager/scheduler.conf, user kubeconfigs |
+//! | [`CaCertHash`] | `sha256:` public-key pins |
+//! | [`inventory`], [`expiration`] | `check-expiration`: rows, problems, kubeadm's table and JSON |
+//! | [`renew`] | renew one or all, optionally changing SANs |
+//! | [`external`] | `generate-csr` layout and importing externally signed certificates |
+//! | [`upload_certs`] | the AES-GCM `kubeadm-certs` Secret |
+//!
 //! ```
 //! use std::time::SystemTime;
 //! use kubetrust_pki::{CaCertHash, CertProfile, CertificateAuthority, KeyAlgorithm, Subject};
