@@ -79,6 +79,16 @@ struct Sha256Stream {
     total: u64,
 }
 
+/// After the key block, the chaining state is as good as the key (an HMAC midstate forges
+/// tags), so it is wiped like the key.
+impl Drop for Sha256Stream {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.state.zeroize();
+        self.buf.zeroize();
+    }
+}
+
 impl Sha256Stream {
     fn new() -> Self {
         Self {
