@@ -256,15 +256,6 @@ pub enum Error {
     Fs(#[from] kubetrust_fs::Error),
 }
 
-impl From<KeyError> for Error {
-    fn from(source: KeyError) -> Self {
-        Error::Key {
-            path: PathBuf::new(),
-            source,
-        }
-    }
-}
-
 fn entry_suffix(entry: &Option<String>) -> String {
     match entry {
         Some(e) => format!(" (Secret entry {e:?})"),

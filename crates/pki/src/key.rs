@@ -170,6 +170,15 @@ impl PrivateKey {
         Err(KeyError::NoPrivateKey)
     }
 
+    /// Loads a key file; the error names the file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, Error> {
+        let bytes = Zeroizing::new(kubetrust_fs::read(path)?);
+        Self::from_pem(&bytes).map_err(|source| Error::Key {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
     fn from_pkcs1(der: &[u8]) -> Result<Self, KeyError> {
         let pair = RsaKeyPair::from_der(der).map_err(|e| KeyError::Rejected(e.to_string()))?;
         let algorithm = match pair.public_modulus_len() * 8 {

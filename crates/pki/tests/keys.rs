@@ -62,7 +62,14 @@ fn the_spec_vectors_load_chain_and_match() {
         let (ours, _) = ca.issue_with_new_key(&profile, KeyAlgorithm::EcdsaP256).unwrap();
         assert!(verify_chain(&ours, &[], &[ca_cert]));
     }
-    let sa = PrivateKey::from_pem(&vector("sa.key")).unwrap();
+    let sa = PrivateKey::from_file(&Path::new(VECTORS).join("sa.key")).unwrap();
+    let err = PrivateKey::from_file(&Path::new(VECTORS).join("sa.pub"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("failure loading key ") && err.contains("sa.pub: no private key block"),
+        "{err}"
+    );
     assert_eq!(sa.public_key_pem().as_bytes(), vector("sa.pub"));
     // Another writer's CA with the wrong key is refused.
     let rsa = Certificate::from_pem(&vector("rsa-ca.crt")).unwrap();
