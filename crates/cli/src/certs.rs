@@ -93,6 +93,15 @@ pub(crate) struct CheckArgs {
     /// Also list the kubelet's rotated client certificate from this directory.
     #[arg(long, value_name = "DIR")]
     kubelet_dir: Option<PathBuf>,
+    /// With --advertise-address: check that the serving certificates cover this node's SANs.
+    #[arg(long, value_name = "NAME", requires = "advertise_address")]
+    node_name: Option<String>,
+    /// With --node-name: the advertise address the SANs must cover.
+    #[arg(long, value_name = "IP", requires = "node_name")]
+    advertise_address: Option<IpAddr>,
+    /// The control-plane endpoint the apiserver certificate must cover.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    control_plane_endpoint: Option<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -203,7 +212,13 @@ impl InitArgs {
 impl CheckArgs {
     fn run(self) -> CommandResult {
         let now = SystemTime::now();
-        let config = TreeConfig::default().with_external_etcd(external_etcd(&self.dirs.cert_dir));
+        let node = self.node_name.zip(self.advertise_address);
+        let config = match node {
+            Some((name, address)) => TreeConfig::new(name, address),
+            None => TreeConfig::default(),
+        }
+        .with_control_plane_endpoint(self.control_plane_endpoint.unwrap_or_default())
+        .with_external_etcd(external_etcd(&self.dirs.cert_dir));
         let report = inventory::check_expiration(
             &self.dirs.cert_dir,
             &self.dirs.kubeconfig_dir,

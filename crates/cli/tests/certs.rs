@@ -193,6 +193,31 @@ fn check_expiration_text_and_json() {
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["apiVersion"], "output.kubeadm.k8s.io/v1alpha3");
     assert_eq!(value["certificates"].as_array().unwrap().len(), 11);
+
+    // Given the node's facts, missing SANs are flagged.
+    let (text, _) = ok(
+        &[
+            "certs",
+            "check-expiration",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "kube",
+            "--node-name",
+            "cp-2",
+            "--advertise-address",
+            "192.168.10.11",
+        ],
+        dir.path(),
+    );
+    assert!(
+        text.contains("[check-expiration] WARNING: apiserver: missing SAN cp-2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[check-expiration] WARNING: etcd-server: missing SAN cp-2"),
+        "{text}"
+    );
 }
 
 #[test]
