@@ -68,11 +68,11 @@ pub enum Error {
         subject: String,
     },
     /// A `sha256:<hex>` pin that does not parse.
-    #[error("invalid CA cert hash {value:?}: {reason}")]
+    #[error("{reason}")]
     InvalidCaCertHash {
         /// The input.
         value: String,
-        /// What is wrong with it.
+        /// kubeadm's text for what is wrong with it (it quotes the input).
         reason: String,
     },
     /// A service subnet without a usable first address.
