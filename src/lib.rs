@@ -12,11 +12,13 @@
 //! | [`fs`] | `kubetrust-fs` | crash-safe file writes with exact modes |
 //! | [`kubeconfig`] | `kubetrust-kubeconfig` | the kubeconfig model: load, resolve, build, save |
 //! | [`pki`] | `kubetrust-pki` | keys, CAs, the kubeadm certificate tree, kubeconfig files, pins, expiry, renewal, external CA |
+//! | [`discovery`] | `kubetrust-discovery` | `validate()` of a `cluster-info` against a token and CA pins |
 //! | [`bootstrap_token`] | `kubetrust-bootstrap-token` | bootstrap tokens, their Secrets, the authenticator, the `cluster-info` JWS |
 //!
-//! More crates (discovery, TLS bootstrap) join as they land.
+//! More crates (network discovery, TLS bootstrap) join as they land.
 
 pub use kubetrust_bootstrap_token as bootstrap_token;
+pub use kubetrust_discovery as discovery;
 pub use kubetrust_fs as fs;
 pub use kubetrust_kubeconfig as kubeconfig;
 pub use kubetrust_pki as pki;
