@@ -4,6 +4,7 @@
 //! stderr); 2 command-line syntax (clap's own exit code).
 
 mod certs;
+mod discovery;
 mod kubeconfig;
 mod token;
 
@@ -24,6 +25,9 @@ enum Command {
     /// The kubeadm certificate tree: create, check expiry, renew, external CA, pins.
     #[command(subcommand)]
     Certs(certs::Command),
+    /// The node's side of the join: check a cluster-info against a token and CA pins.
+    #[command(subcommand)]
+    Discovery(discovery::Command),
     /// Read and write kubeconfig files.
     #[command(subcommand)]
     Kubeconfig(kubeconfig::Command),
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Certs(command) => command.run(),
+        Command::Discovery(command) => command.run(),
         Command::Kubeconfig(command) => command.run(),
         Command::Token(command) => command.run(),
     };
