@@ -9,9 +9,18 @@ use kubetrust_pki::{CaCertHash, Certificate, CertificateRequest, PrivateKey, par
 use libfuzzer_sys::fuzz_target;
 
 fn exercise(cert: &Certificate) {
-    let _ = (cert.subject(), cert.dns_names(), cert.ip_addresses(), cert.ext_key_usages());
+    let _ = (
+        cert.subject(),
+        cert.dns_names(),
+        cert.ip_addresses(),
+        cert.ext_key_usages(),
+    );
     let _ = (cert.not_before(), cert.not_after(), cert.is_ca(), cert.serial());
-    let _ = (cert.subject_key_id(), cert.authority_key_id(), CaCertHash::of_certificate(cert));
+    let _ = (
+        cert.subject_key_id(),
+        cert.authority_key_id(),
+        CaCertHash::of_certificate(cert),
+    );
     let _ = verify_chain(cert, &[], std::slice::from_ref(cert));
 }
 
@@ -28,7 +37,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = CertificateRequest::from_pem(data);
     let _ = CertificateRequest::from_der(data);
-    let key: CertificateKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff".parse().expect("fixed key");
+    let key: CertificateKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+        .parse()
+        .expect("fixed key");
     let _ = upload_certs::decrypt(&key, data);
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = text.parse::<CaCertHash>();
