@@ -22,6 +22,9 @@ use crate::{ExtKeyUsage, PrivateKey, Subject};
 pub struct Certificate {
     der: Vec<u8>,
     parsed: x509_cert::Certificate,
+    /// Where the SubjectPublicKeyInfo sits in `der`: pins hash these exact bytes, as Go's
+    /// `RawSubjectPublicKeyInfo`.
+    spki: std::ops::Range<usize>,
 }
 
 impl fmt::Debug for Certificate {
@@ -64,9 +67,12 @@ impl Certificate {
     /// Parses one DER certificate.
     pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
         let parsed = x509_cert::Certificate::from_der(der).map_err(|e| CertError::Der(e.to_string()))?;
+        let spki =
+            spki_range(der).ok_or_else(|| CertError::Der("cannot locate the SubjectPublicKeyInfo".into()))?;
         Ok(Self {
             der: der.to_vec(),
             parsed,
+            spki,
         })
     }
 
@@ -186,9 +192,9 @@ impl Certificate {
             .collect()
     }
 
-    /// The DER SubjectPublicKeyInfo (what pins hash).
-    pub fn public_key_der(&self) -> Vec<u8> {
-        self.tbs().subject_public_key_info().to_der().unwrap_or_default()
+    /// The DER SubjectPublicKeyInfo exactly as it appears in the certificate (what pins hash).
+    pub fn public_key_der(&self) -> &[u8] {
+        self.der.get(self.spki.clone()).unwrap_or_default()
     }
 
     /// The subject key id extension, if present.
@@ -257,6 +263,43 @@ pub fn verify_chain(cert: &Certificate, intermediates: &[Certificate], roots: &[
         }
     }
     false
+}
+
+/// The byte range of the SubjectPublicKeyInfo: the seventh element of the TBSCertificate, or
+/// the sixth when the optional `[0]` version is absent. `der` has already parsed as X.509.
+fn spki_range(der: &[u8]) -> Option<std::ops::Range<usize>> {
+    let (_, certificate) = tlv(der, 0)?;
+    let (_, tbs) = tlv(der, certificate.start)?;
+    let mut at = tbs.start;
+    if der.get(at) == Some(&0xa0) {
+        at = tlv(der, at)?.1.end;
+    }
+    // serialNumber, signature, issuer, validity, subject
+    for _ in 0..5 {
+        at = tlv(der, at)?.1.end;
+    }
+    let (start, content) = tlv(der, at)?;
+    Some(start..content.end)
+}
+
+/// The element at `at`: its start and its content range (definite-length DER only).
+fn tlv(der: &[u8], at: usize) -> Option<(usize, std::ops::Range<usize>)> {
+    let first_len = *der.get(at + 1)?;
+    let (len, header) = if first_len < 0x80 {
+        (usize::from(first_len), 2)
+    } else {
+        let count = usize::from(first_len & 0x7f);
+        let bytes = der.get(at + 2..at + 2 + count)?;
+        (
+            bytes.iter().try_fold(0usize, |acc, b| {
+                acc.checked_mul(256)?.checked_add(usize::from(*b))
+            })?,
+            2 + count,
+        )
+    };
+    let start = at.checked_add(header)?;
+    let end = start.checked_add(len)?;
+    (end <= der.len()).then_some((at, start..end))
 }
 
 /// Whether `signature` over `message` verifies under `key` with the named algorithm.

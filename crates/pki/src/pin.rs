@@ -28,7 +28,7 @@ impl CaCertHash {
 
     /// The pin of a certificate's public key.
     pub fn of_certificate(cert: &Certificate) -> Self {
-        Self::of_public_key(&cert.public_key_der())
+        Self::of_public_key(cert.public_key_der())
     }
 
     /// One pin per certificate of a PEM bundle, in file order.
