@@ -15,6 +15,12 @@ pub enum Error {
     /// A pin that does not parse (kubeadm's text inside).
     #[error("invalid discovery token CA certificate hash: {0}")]
     InvalidPin(#[source] kubetrust_pki::Error),
+    /// A JoinConfiguration whose discovery section kubeadm would refuse (kubeadm's text).
+    #[error("invalid discovery configuration: {reason}")]
+    InvalidConfig {
+        /// Which rule it breaks.
+        reason: String,
+    },
     /// The ConfigMap has no `kubeconfig` entry.
     #[error(
         "there is no kubeconfig key in the cluster-info ConfigMap. This API Server isn't set up for token bootstrapping, can't connect"

@@ -8,10 +8,12 @@
 //! empty pin list is an error, never a silent skip.
 #![forbid(unsafe_code)]
 
+mod config;
 mod error;
 mod trust;
 mod validate;
 
+pub use config::{DEFAULT_DISCOVERY_TIMEOUT, DiscoveryConfig, DiscoveryMethod};
 pub use error::Error;
 pub use trust::{PinSet, Trust};
 pub use validate::{
