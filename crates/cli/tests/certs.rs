@@ -415,4 +415,24 @@ fn kubeconfig_user_with_groups_or_token() {
         1,
     );
     assert!(err.contains("invalid duration \"7d\""), "{err}");
+    let err = fails(
+        &[
+            "kubeconfig",
+            "user",
+            "--client-name",
+            "x",
+            "--validity-period",
+            "99999999999999h",
+            "--cert-dir",
+            "pki",
+            "--control-plane-endpoint",
+            "h",
+        ],
+        dir.path(),
+        1,
+    );
+    assert!(
+        err.contains("certificate validity outside the range X.509 can express"),
+        "{err}"
+    );
 }

@@ -323,7 +323,7 @@ pub fn create(
 pub fn client_validity(ca: &CertificateAuthority, now: SystemTime, period: Duration) -> Validity {
     Validity {
         not_before: ca.certificate().not_before(),
-        not_after: now + period,
+        not_after: crate::profile::later(now, period),
     }
 }
 

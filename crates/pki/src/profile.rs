@@ -1,7 +1,7 @@
 //! What a certificate says: subject, names, usages, validity. Policy lives here, encoding in
 //! `x509`.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::AltNames;
 
@@ -62,10 +62,22 @@ impl Validity {
     /// kubeadm 1.31+: from `start` − 5 min to `start` + `period`.
     pub fn kubeadm(start: SystemTime, period: Duration) -> Self {
         Self {
-            not_before: start - CERTIFICATE_BACKDATE,
-            not_after: start + period,
+            not_before: start.checked_sub(CERTIFICATE_BACKDATE).unwrap_or(UNIX_EPOCH),
+            not_after: later(start, period),
         }
     }
+}
+
+/// `start + period`, or a time past X.509's year 9999 when that overflows, so an absurd
+/// validity (`--validity-period 99999999999h`) becomes [`Error::InvalidValidity`] at issue
+/// time instead of a panic here.
+///
+/// [`Error::InvalidValidity`]: crate::Error::InvalidValidity
+pub(crate) fn later(start: SystemTime, period: Duration) -> SystemTime {
+    const YEAR_10000: u64 = 253_402_300_800;
+    start
+        .checked_add(period)
+        .unwrap_or(UNIX_EPOCH + Duration::from_secs(YEAR_10000))
 }
 
 /// Everything a CA needs to issue one leaf, decided by the caller's policy.
