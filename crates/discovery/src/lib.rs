@@ -10,6 +10,8 @@
 
 mod config;
 mod error;
+#[cfg(feature = "kube")]
+pub mod token;
 mod trust;
 mod validate;
 
