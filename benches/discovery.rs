@@ -3,7 +3,12 @@
 //! Run: `cargo bench --bench discovery`.
 
 // Bench code: a panic is a failed run.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
