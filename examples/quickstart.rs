@@ -8,24 +8,25 @@
 //! - a bootstrap token, the `cluster-info` kubeconfig signed with it (detached JWS), and the
 //!   `kubeadm join` command with the CA's `sha256:` pin.
 //!
-//! Node (what `kubeadm join` does with that, until `discovery::validate()` lands):
-//! - checks the JWS with the token and the CA against the pin from the join command;
+//! Node (what `kubeadm join` does with that):
+//! - `discovery::validate()` checks the JWS with the token and the CA against the pin from the
+//!   join command;
 //! - writes `node/bootstrap-kubelet.conf` (token user) and `node/kubelet.conf` (rotating cert).
 //!
 //! Every file is read back and shown as `kubectl config view` would show it.
 
+use std::collections::BTreeMap;
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use kubetrust::bootstrap_token::{BootstrapToken, JoinCommand};
+use kubetrust::discovery::{PinSet, Trust, validate};
 use kubetrust::fs::{Mode, create_dir_all};
-use kubetrust::kubeconfig::{
-    ClusterEndpoint, Config, KUBELET_CLIENT_CURRENT, SecretString, ViewOptions, view,
-};
+use kubetrust::kubeconfig::{ClusterEndpoint, Config, KUBELET_CLIENT_CURRENT, ViewOptions, view};
 use kubetrust::pki::kubeconfigs::{self, KUBECONFIG_FILES};
 use kubetrust::pki::tree::{self, TreeConfig};
-use kubetrust::pki::{CaCertHash, Certificate, KeyAlgorithm};
+use kubetrust::pki::{CaCertHash, KeyAlgorithm};
 
 const NODE: &str = "node-1";
 
@@ -73,34 +74,26 @@ fn run() -> Result<(), Box<dyn Error>> {
     println!("# join command (token withheld)\n{}", join.withheld());
 
     // --- node --------------------------------------------------------------------------------
-    token.verify_jws(&signature, cluster_info.as_bytes())?;
-    let discovered = Config::from_bytes(cluster_info.as_bytes())?;
-    let discovered_ca = &discovered
-        .clusters
-        .first()
-        .ok_or("cluster-info has no cluster")?
-        .cluster;
-    let ca = Certificate::from_pem(&discovered_ca.certificate_authority_data)?;
-    if !pins.contains(&CaCertHash::of_certificate(&ca)) {
-        return Err("the discovered CA does not match the pin".into());
-    }
+    // What the node fetches from kube-public/cluster-info: the kubeconfig and its signature.
+    let fetched = BTreeMap::from([
+        ("kubeconfig".to_owned(), cluster_info),
+        (format!("jws-kubeconfig-{}", token.id().as_str()), signature),
+    ]);
+    let info = validate(&fetched, &token, &Trust::Pinned(PinSet::new(pins)?))?;
     eprintln!(
         "[discovery] cluster-info signature valid; CA pinned to {}",
-        CaCertHash::of_certificate(&ca)
+        info.ca_certificates()
+            .iter()
+            .map(|c| c.pin.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     let node_dir = out.join("node");
     create_dir_all(&node_dir, Mode::PRIVATE_DIR)?;
-    let endpoint = ClusterEndpoint::new(
-        &discovered_ca.server,
-        discovered_ca.certificate_authority_data.clone(),
-    );
-    let token_secret = SecretString::new(token.expose_secret().as_str());
+    let endpoint = ClusterEndpoint::new(info.server(), info.ca_pem().to_vec());
     let files = [
-        (
-            "bootstrap-kubelet.conf",
-            Config::bootstrap_token(&discovered_ca.server, ca.to_pem(), token_secret),
-        ),
+        ("bootstrap-kubelet.conf", info.bootstrap_kubeconfig(&token)),
         (
             "kubelet.conf",
             Config::kubelet_rotating(&endpoint, NODE, Path::new(KUBELET_CLIENT_CURRENT)),

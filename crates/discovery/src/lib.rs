@@ -6,10 +6,18 @@
 //! [`Error`] variant; [`Error::is_retryable`] says whether polling again can help. Trust is
 //! either a non-empty [`PinSet`] or the explicit [`Trust::UnsafeSkipCaVerification`]: an
 //! empty pin list is an error, never a silent skip.
+//!
+//! With the `kube` feature, [`token`] runs kubeadm's token discovery over the network and
+//! [`file`](mod@file) its file / HTTPS discovery; [`DiscoveryConfig`] reads the `discovery` section of a
+//! kubeadm JoinConfiguration.
 #![forbid(unsafe_code)]
 
 mod config;
 mod error;
+#[cfg(feature = "kube")]
+pub mod file;
+#[cfg(feature = "kube")]
+mod timing;
 #[cfg(feature = "kube")]
 pub mod token;
 mod trust;
@@ -17,6 +25,8 @@ mod validate;
 
 pub use config::{DEFAULT_DISCOVERY_TIMEOUT, DiscoveryConfig, DiscoveryMethod};
 pub use error::Error;
+#[cfg(feature = "kube")]
+pub use timing::{DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_INTERVAL, DEFAULT_TIMEOUT, Timing};
 pub use trust::{PinSet, Trust};
 pub use validate::{
     CaCertificate, ClusterInfoData, JWS_KEY_PREFIX, KUBECONFIG_KEY, ValidatedClusterInfo, validate,

@@ -22,17 +22,9 @@ use kube::{Api, Client};
 use kubetrust_bootstrap_token::BootstrapToken;
 use tokio::time::Instant;
 
+use crate::timing::Timing;
 use crate::{ClusterInfoData, JWS_KEY_PREFIX, KUBECONFIG_KEY, Trust, ValidatedClusterInfo, validate};
 
-/// kubeadm's discovery timeout (`Timeouts.Discovery`), applied to each polling phase.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-/// kubeadm's `DiscoveryRetryInterval`.
-pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
-/// kubeadm's per-request timeout for the cluster-info GET.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Polling faster than this would hammer the API server.
-const MIN_RETRY_INTERVAL: Duration = Duration::from_millis(1);
 const NAMESPACE: &str = "kube-public";
 const CONFIG_MAP: &str = "cluster-info";
 
@@ -175,9 +167,7 @@ pub struct TokenDiscovery {
     token: BootstrapToken,
     tls_bootstrap_token: Option<BootstrapToken>,
     trust: Trust,
-    timeout: Duration,
-    retry_interval: Duration,
-    request_timeout: Duration,
+    timing: Timing,
 }
 
 impl TokenDiscovery {
@@ -189,27 +179,13 @@ impl TokenDiscovery {
             token,
             tls_bootstrap_token: None,
             trust,
-            timeout: DEFAULT_TIMEOUT,
-            retry_interval: DEFAULT_RETRY_INTERVAL,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            timing: Timing::default(),
         }
     }
 
-    /// How long each polling phase waits for a signed `cluster-info` (default 5 min).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The pause between attempts (default 5 s; clamped to the timeout).
-    pub fn with_retry_interval(mut self, interval: Duration) -> Self {
-        self.retry_interval = interval;
-        self
-    }
-
-    /// The timeout of each GET (default 10 s).
-    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+    /// Timeouts and retry interval (default: kubeadm's, see [`Timing`]).
+    pub fn with_timing(mut self, timing: Timing) -> Self {
+        self.timing = timing;
         self
     }
 
@@ -225,20 +201,9 @@ impl TokenDiscovery {
         &self.endpoint
     }
 
-    /// The timeout of each polling phase.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The pause between attempts actually used: the configured one, clamped to the timeout
-    /// (and to at least 1 ms).
-    pub fn retry_interval(&self) -> Duration {
-        self.retry_interval.min(self.timeout).max(MIN_RETRY_INTERVAL)
-    }
-
-    /// The timeout of each GET.
-    pub fn request_timeout(&self) -> Duration {
-        self.request_timeout
+    /// The timeouts and retry interval.
+    pub fn timing(&self) -> Timing {
+        self.timing
     }
 
     /// Runs token discovery: fetch #1, [`validate`], and fetch #2 unless the
@@ -307,9 +272,7 @@ impl TokenDiscovery {
     ) -> Result<Client, DiscoveryError> {
         let mut config = kube::Config::new(url.clone());
         config.default_namespace = NAMESPACE.to_owned();
-        config.connect_timeout = Some(self.request_timeout);
-        config.read_timeout = Some(self.request_timeout);
-        config.write_timeout = Some(self.request_timeout);
+        self.timing.apply(&mut config);
         config.default_retry = false;
         config.accept_invalid_certs = roots.is_none();
         // An empty root store for the unverified fetch keeps the platform trust store out.
@@ -327,13 +290,15 @@ impl TokenDiscovery {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), NAMESPACE);
         let token_id = self.token.id();
         let jws_key = token_id.jws_key();
-        let interval = self.retry_interval();
+        let interval = self.timing.retry_interval();
         let start = Instant::now();
-        let deadline = start.checked_add(self.timeout);
+        let deadline = start.checked_add(self.timing.timeout());
         let mut attempt_start = start;
         loop {
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let budget = remaining.map_or(self.request_timeout, |r| r.min(self.request_timeout));
+            let budget = remaining.map_or(self.timing.request_timeout(), |r| {
+                r.min(self.timing.request_timeout())
+            });
             let last = match tokio::time::timeout(budget, api.get(CONFIG_MAP)).await {
                 Ok(Ok(cm)) if cm.entry(&jws_key).is_some() => return Ok(cm),
                 Ok(Ok(cm)) => DiscoveryError::Validation(crate::Error::NoSignatureForToken {
@@ -376,7 +341,7 @@ impl TokenDiscovery {
                         token_id: token_id.as_str().to_owned(),
                         endpoint: self.endpoint.clone(),
                         phase,
-                        timeout: self.timeout,
+                        timeout: self.timing.timeout(),
                         last: Box::new(last),
                     });
                 }
@@ -552,19 +517,6 @@ mod tests {
         ] {
             assert_eq!(check_endpoint(bad), Err(reason), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn interval_is_clamped_to_the_timeout() {
-        let trust = Trust::UnsafeSkipCaVerification;
-        let d = TokenDiscovery::new("10.0.0.1:6443", token(), trust.clone());
-        assert_eq!(d.timeout(), DEFAULT_TIMEOUT);
-        assert_eq!(d.retry_interval(), DEFAULT_RETRY_INTERVAL);
-        assert_eq!(d.request_timeout(), DEFAULT_REQUEST_TIMEOUT);
-        let d = d.with_timeout(Duration::from_secs(2));
-        assert_eq!(d.retry_interval(), Duration::from_secs(2));
-        let d = d.with_retry_interval(Duration::ZERO);
-        assert_eq!(d.retry_interval(), MIN_RETRY_INTERVAL);
     }
 
     #[test]

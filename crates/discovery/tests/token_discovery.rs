@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use kubetrust_bootstrap_token::BootstrapToken;
 use kubetrust_discovery::token::{Discovered, DiscoveryError, Phase, TokenDiscovery};
-use kubetrust_discovery::{Error, PinSet, Trust};
+use kubetrust_discovery::{Error, PinSet, Timing, Trust};
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::{AltNames, CaCertHash, CertificateAuthority};
 use support::logs::Captured;
@@ -51,11 +51,15 @@ fn kubeconfig(server: &str, ca: &CertificateAuthority) -> String {
         .unwrap()
 }
 
-fn discovery(endpoint: &str, trust: Trust) -> TokenDiscovery {
-    TokenDiscovery::new(endpoint, token(), trust)
+fn timing() -> Timing {
+    Timing::default()
         .with_timeout(TIMEOUT)
         .with_retry_interval(INTERVAL)
         .with_request_timeout(Duration::from_secs(1))
+}
+
+fn discovery(endpoint: &str, trust: Trust) -> TokenDiscovery {
+    TokenDiscovery::new(endpoint, token(), trust).with_timing(timing())
 }
 
 /// Neither Debug nor Display of `value` shows a token secret.
@@ -379,7 +383,7 @@ async fn invalid_endpoints_fail_before_any_io() {
     ] {
         // A long timeout: were there any I/O, the call would wait or fail differently.
         let err = TokenDiscovery::new(endpoint, token(), pin_of(&ca))
-            .with_timeout(Duration::from_secs(60))
+            .with_timing(Timing::default().with_timeout(Duration::from_secs(60)))
             .discover()
             .await
             .unwrap_err();
@@ -403,7 +407,7 @@ async fn nothing_listening_is_a_fetch_error_after_the_timeout() {
     let endpoint = listener.local_addr().unwrap().to_string();
     drop(listener);
     let err = discovery(&endpoint, pin_of(&new_ca("kubernetes")))
-        .with_timeout(Duration::from_millis(300))
+        .with_timing(timing().with_timeout(Duration::from_millis(300)))
         .discover()
         .await
         .unwrap_err();

@@ -5,7 +5,7 @@
 pub(crate) mod logs;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
@@ -47,6 +47,14 @@ pub(crate) fn new_ca(name: &str) -> CertificateAuthority {
     CertificateAuthority::generate(name, KeyAlgorithm::EcdsaP256, SystemTime::now()).unwrap()
 }
 
+/// Subject alternative names covering 127.0.0.1.
+#[allow(dead_code)] // the token discovery tests have their own
+pub(crate) fn localhost() -> AltNames {
+    let mut names = AltNames::default();
+    names.add_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    names
+}
+
 /// Binds 127.0.0.1 on a free port.
 pub(crate) async fn listen() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").await.unwrap()
@@ -74,6 +82,18 @@ impl Server {
         alt_names: AltNames,
         script: impl Fn(usize) -> Reply + Send + Sync + 'static,
     ) -> Self {
+        Self::start_with_files(listener, issuer, alt_names, BTreeMap::new(), script)
+    }
+
+    /// [`Server::start`] that also answers `GET <path>` with 200 and the body that `files` maps
+    /// the path to (the HTTPS discovery download); other paths still get 404.
+    pub(crate) fn start_with_files(
+        listener: TcpListener,
+        issuer: &CertificateAuthority,
+        alt_names: AltNames,
+        files: BTreeMap<String, String>,
+        script: impl Fn(usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let profile = CertProfile::server(Subject::new("kube-apiserver"), alt_names, SystemTime::now());
         let (cert, key) = issuer
             .issue_with_new_key(&profile, KeyAlgorithm::EcdsaP256)
@@ -90,6 +110,7 @@ impl Server {
         let connections = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(AtomicUsize::new(0));
         let script = Arc::new(script);
+        let files = Arc::new(files);
         let task = tokio::spawn({
             let (connections, requests) = (connections.clone(), requests.clone());
             async move {
@@ -99,6 +120,7 @@ impl Server {
                     };
                     connections.fetch_add(1, Ordering::SeqCst);
                     let (acceptor, requests, script) = (acceptor.clone(), requests.clone(), script.clone());
+                    let files = files.clone();
                     tokio::spawn(async move {
                         // A failed handshake (client rejected our certificate) just ends here.
                         let Ok(mut tls) = acceptor.accept(tcp).await else {
@@ -110,6 +132,8 @@ impl Server {
                         let (status, body) = if path == CLUSTER_INFO_PATH {
                             let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
                             render(script(n))
+                        } else if let Some(body) = files.get(&path) {
+                            ("200 OK", body.clone())
                         } else {
                             ("404 Not Found", status_json(404, "NotFound", "not found"))
                         };

@@ -1,0 +1,730 @@
+//! File and HTTPS discovery (feature `kube`): kubeadm's `--discovery-file`.
+//!
+//! 1. The location is checked before any I/O: a local path, a `file://` URL (its path), or an
+//!    `https://` URL; any other scheme (`http://` included) is refused.
+//! 2. An `https://` location is downloaded with one GET: server verified against the system
+//!    trust store (or [`FileDiscovery::with_download_roots`]), status 200 required, redirects
+//!    not followed (a 3xx is an error), body capped at [`MAX_DOWNLOAD_SIZE`], the whole
+//!    download bounded by the discovery timeout.
+//! 3. The kubeconfig is validated as kubeadm's `ValidateConfigInfo` does: at least one cluster,
+//!    an unnamed cluster or one named by the current context, referenced CA, certificate, key
+//!    and token files read in.
+//! 4. Without a TLS bootstrap token the file must carry credentials (checked before the
+//!    network, unlike kubeadm which notices after polling).
+//! 5. `GET kube-public/cluster-info` is polled with **the file's own** TLS settings and
+//!    credentials — that request is what checks the server. HTTP 403 ends the polling
+//!    successfully (the TLS handshake already validated the server). If the file has no CA and
+//!    cluster-info has one, it is copied in — refused when the file sets
+//!    `insecure-skip-tls-verify`, since nothing would then vouch for that CA. A different server
+//!    in cluster-info only warns. No JWS is checked: the file itself is the trust anchor.
+//!
+//! The result, [`FileDiscovered`], holds the bootstrap kubeconfig: with a TLS bootstrap token,
+//! kubeadm's `tls-bootstrap-token-user` kubeconfig for the file's server and CA; otherwise the
+//! file's own kubeconfig, flattened. Neither errors nor logs contain credentials.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Limited};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::config::KubeConfigOptions;
+use kube::{Api, Client};
+use kubetrust_bootstrap_token::BootstrapToken;
+use kubetrust_kubeconfig::{AuthInfo, Cluster, Config, SecretString};
+use tokio::time::Instant;
+
+use crate::KUBECONFIG_KEY;
+use crate::timing::Timing;
+
+/// The largest discovery kubeconfig accepted over HTTPS (1 MiB).
+pub const MAX_DOWNLOAD_SIZE: usize = 1 << 20;
+
+const NAMESPACE: &str = "kube-public";
+const CONFIG_MAP: &str = "cluster-info";
+/// The user of the kubeconfig built for the cluster-info GET (never written anywhere).
+const FETCH_NAME: &str = "discovery";
+
+/// Why file or HTTPS discovery failed: one variant per failed check.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileDiscoveryError {
+    /// The location is a URL with another scheme than `https` (or `file`). Checked before any
+    /// I/O.
+    #[error(
+        "invalid discovery file {location:?}: if a URL is used, the scheme must be https (found {scheme:?}); use an https:// URL or a local path"
+    )]
+    UnsupportedScheme {
+        /// The location as given.
+        location: String,
+        /// Its scheme, lower-cased.
+        scheme: String,
+    },
+    /// The location is not a usable HTTPS URL or file path (e.g. no host, empty path).
+    #[error("invalid discovery file {location:?}: not a valid HTTPS URL or a file on disk: {reason}")]
+    InvalidLocation {
+        /// The location as given.
+        location: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The local discovery file could not be read or parsed.
+    #[error("couldn't load the discovery kubeconfig {path:?}: {source}")]
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// The kubeconfig crate's error.
+        #[source]
+        source: kubetrust_kubeconfig::Error,
+    },
+    /// The HTTPS client for the download could not be built (e.g. an unusable root).
+    #[error("couldn't build an HTTPS client to fetch the discovery kubeconfig from {url}: {source}")]
+    DownloadClient {
+        /// The URL.
+        url: String,
+        /// kube's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The download failed: connection, TLS (server certificate not trusted), or reading the
+    /// body.
+    #[error("error trying to fetch discovery kubeconfig over HTTPS from {url}: {source}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// kube's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The server answered with another status than 200 (redirects are not followed).
+    #[error(
+        "error trying to fetch discovery kubeconfig over HTTPS from {url}, received status {status}{}",
+        if (300..400).contains(status) { " (redirects are not followed: use the final https:// URL)" } else { "" }
+    )]
+    DownloadStatus {
+        /// The URL.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The body is larger than [`MAX_DOWNLOAD_SIZE`].
+    #[error("the discovery kubeconfig at {url} is larger than {limit} bytes; refusing to read it")]
+    DownloadTooLarge {
+        /// The URL.
+        url: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The download did not finish within the discovery timeout.
+    #[error(
+        "error trying to fetch discovery kubeconfig over HTTPS from {url}: no complete answer within {timeout:?}"
+    )]
+    DownloadTimeout {
+        /// The URL.
+        url: String,
+        /// The timeout that ran out.
+        timeout: Duration,
+    },
+    /// The downloaded bytes are not a kubeconfig.
+    #[error("the discovery kubeconfig downloaded from {url} is not a valid kubeconfig: {source}")]
+    Parse {
+        /// The URL.
+        url: String,
+        /// The kubeconfig crate's error.
+        #[source]
+        source: kubetrust_kubeconfig::Error,
+    },
+    /// The kubeconfig defines no cluster.
+    #[error("the provided kubeconfig file must have at least one Cluster defined ({location})")]
+    NoCluster {
+        /// Where the kubeconfig came from.
+        location: String,
+    },
+    /// Neither an unnamed cluster nor a current context naming an existing cluster.
+    #[error(
+        "the provided kubeconfig file must have a unnamed Cluster or a CurrentContext that specifies a non-nil Cluster ({location}: current-context {current_context:?})"
+    )]
+    NoCurrentCluster {
+        /// Where the kubeconfig came from.
+        location: String,
+        /// The file's `current-context`.
+        current_context: String,
+    },
+    /// A reference in the kubeconfig does not resolve: unknown user, unreadable CA /
+    /// certificate / key / token file, bad PEM.
+    #[error("the discovery kubeconfig {location} is invalid: {source}")]
+    Invalid {
+        /// Where the kubeconfig came from.
+        location: String,
+        /// The kubeconfig crate's error.
+        #[source]
+        source: kubetrust_kubeconfig::Error,
+    },
+    /// No TLS bootstrap token was given and the file's current user has no credentials.
+    #[error(
+        "could not find authentication credentials for the TLS bootstrap process. Please use Token discovery, a discovery file with embedded authentication credentials or a discovery file without authentication credentials but with the TLSBootstrapToken flag ({location})"
+    )]
+    NoCredentials {
+        /// Where the kubeconfig came from.
+        location: String,
+    },
+    /// The client for the cluster-info GET could not be built from the file's settings.
+    #[error("couldn't build a client for {server} from the discovery kubeconfig: {source}")]
+    Client {
+        /// The file's server URL.
+        server: String,
+        /// kube's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// The cluster-info GET failed (connection, TLS, HTTP status other than 403). Retried until
+    /// the timeout.
+    #[error("failed to request the cluster-info ConfigMap from {server}: {source}")]
+    Fetch {
+        /// The file's server URL.
+        server: String,
+        /// kube's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The cluster-info GET did not answer within the per-request timeout. Retried.
+    #[error("failed to request the cluster-info ConfigMap from {server}: no answer within {timeout:?}")]
+    RequestTimeout {
+        /// The file's server URL.
+        server: String,
+        /// The per-request timeout.
+        timeout: Duration,
+    },
+    /// Polling cluster-info ended without an answer; `last` is the last error.
+    #[error("Abort reading the cluster-info ConfigMap after timeout of {timeout:?}: {last}")]
+    ClusterInfoTimeout {
+        /// The discovery timeout.
+        timeout: Duration,
+        /// The last error recorded while polling.
+        #[source]
+        last: Box<FileDiscoveryError>,
+    },
+    /// The file sets `insecure-skip-tls-verify` and has no CA: the CA that cluster-info offers
+    /// came over an unverified connection and is not copied in.
+    #[error(
+        "the discovery kubeconfig {location} sets insecure-skip-tls-verify and has no certificate-authority-data, so the CA offered by the cluster-info ConfigMap at {server} cannot be trusted; put the cluster CA into the discovery kubeconfig or remove insecure-skip-tls-verify"
+    )]
+    InsecureCaCopy {
+        /// Where the kubeconfig came from.
+        location: String,
+        /// The file's server URL.
+        server: String,
+    },
+}
+
+/// Where the discovery kubeconfig is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Location {
+    File(PathBuf),
+    Https(http::Uri),
+}
+
+/// What file/HTTPS discovery needs: the path or `https://` URL of the discovery kubeconfig,
+/// optionally a TLS bootstrap token, and the timing (kubeadm's defaults: 5 min, 5 s between
+/// attempts, 10 s per request).
+///
+/// ```no_run
+/// use kubetrust_discovery::file::FileDiscovery;
+///
+/// # async fn join() -> Result<(), Box<dyn std::error::Error>> {
+/// let token = "7h3k9q.x2m5p8r1t4w7z0c3".parse()?;
+/// let discovered = FileDiscovery::new("https://config.example.com/discovery.yaml")
+///     .with_tls_bootstrap_token(token)
+///     .discover()
+///     .await?;
+/// let bootstrap_kubelet_conf = discovered.bootstrap_kubeconfig();
+/// assert_eq!(bootstrap_kubelet_conf.current_context, "tls-bootstrap-token-user@kubernetes");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct FileDiscovery {
+    location: String,
+    tls_bootstrap_token: Option<BootstrapToken>,
+    download_roots: Option<Vec<Vec<u8>>>,
+    timing: Timing,
+}
+
+impl FileDiscovery {
+    /// Discovery from `path_or_url`: a local path, a `file://` URL or an `https://` URL.
+    pub fn new(path_or_url: impl Into<String>) -> Self {
+        Self {
+            location: path_or_url.into(),
+            tls_bootstrap_token: None,
+            download_roots: None,
+            timing: Timing::default(),
+        }
+    }
+
+    /// Timeouts and retry interval (default: kubeadm's, see [`Timing`]).
+    pub fn with_timing(mut self, timing: Timing) -> Self {
+        self.timing = timing;
+        self
+    }
+
+    /// kubeadm's `tlsBootstrapToken`: the TLS bootstrap authenticates with it instead of the
+    /// file's credentials.
+    pub fn with_tls_bootstrap_token(mut self, token: BootstrapToken) -> Self {
+        self.tls_bootstrap_token = Some(token);
+        self
+    }
+
+    /// Trusted roots (DER) used **instead of the system trust store** wherever discovery would
+    /// use it: the HTTPS download, and the cluster-info GET of a discovery kubeconfig without
+    /// a CA. For private CAs and tests.
+    pub fn with_download_roots(mut self, roots: Vec<Vec<u8>>) -> Self {
+        self.download_roots = Some(roots);
+        self
+    }
+
+    /// The path or URL as given.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The timeouts and retry interval.
+    pub fn timing(&self) -> Timing {
+        self.timing
+    }
+
+    /// Runs file/HTTPS discovery (see the module docs). The location is checked before any I/O.
+    pub async fn discover(&self) -> Result<FileDiscovered, FileDiscoveryError> {
+        let config = match self.parse_location()? {
+            Location::File(path) => {
+                Config::from_file(&path).map_err(|source| FileDiscoveryError::Load { path, source })?
+            }
+            Location::Https(url) => {
+                let bytes = self.download(&url).await?;
+                Config::from_bytes(&bytes).map_err(|source| FileDiscoveryError::Parse {
+                    url: url.to_string(),
+                    source,
+                })?
+            }
+        };
+        let mut current = self.current(config)?;
+        if self.tls_bootstrap_token.is_none() && !has_credentials(&current.user) {
+            return Err(FileDiscoveryError::NoCredentials {
+                location: self.location.clone(),
+            });
+        }
+        let client = self.cluster_info_client(&current).await?;
+        let cluster_info = self.poll(&client, &current.cluster.server).await?;
+        let forbidden = cluster_info.is_none();
+        let ca_copied = match cluster_info.as_ref().and_then(cluster_info_cluster) {
+            Some(offered) => self.merge_cluster_info(&mut current.cluster, offered)?,
+            None => false,
+        };
+        let kubeconfig = match &self.tls_bootstrap_token {
+            Some(token) => Config::bootstrap_token(
+                &current.cluster.server,
+                current.cluster.certificate_authority_data.clone(),
+                SecretString::new(token.expose_secret().as_str()),
+            ),
+            None => current.into_kubeconfig(),
+        };
+        Ok(FileDiscovered {
+            kubeconfig,
+            ca_copied,
+            forbidden,
+        })
+    }
+
+    /// Go's `url.Parse` scheme rules: a scheme is `[A-Za-z][A-Za-z0-9+.-]*` before the first
+    /// `:`; without one the location is a path.
+    fn parse_location(&self) -> Result<Location, FileDiscoveryError> {
+        let location = self.location.as_str();
+        let invalid = |reason: &str| FileDiscoveryError::InvalidLocation {
+            location: location.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if location.is_empty() {
+            return Err(invalid("the location is empty"));
+        }
+        let scheme = location.split_once(':').map(|(s, _)| s).filter(|s| {
+            s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        let Some(scheme) = scheme.map(str::to_ascii_lowercase) else {
+            return Ok(Location::File(PathBuf::from(location)));
+        };
+        let rest = location.get(scheme.len().saturating_add(1)..).unwrap_or_default();
+        match scheme.as_str() {
+            "https" => {
+                let url: http::Uri = format!("https:{rest}")
+                    .parse()
+                    .map_err(|e| invalid(&format!("{e}")))?;
+                if url.host().is_none_or(str::is_empty) {
+                    return Err(invalid("the URL has no host"));
+                }
+                Ok(Location::Https(url))
+            }
+            "file" => {
+                // file:///p and file://host/p both mean /p, as Go's u.Path.
+                let path = rest
+                    .strip_prefix("//")
+                    .map_or(rest, |r| r.find('/').and_then(|i| r.get(i..)).unwrap_or(""));
+                if path.is_empty() {
+                    return Err(invalid("the file:// URL has no path"));
+                }
+                Ok(Location::File(PathBuf::from(path)))
+            }
+            _ => Err(FileDiscoveryError::UnsupportedScheme {
+                location: location.to_owned(),
+                scheme,
+            }),
+        }
+    }
+
+    /// One GET of `url`, no redirects, body capped, bounded by the discovery timeout.
+    async fn download(&self, url: &http::Uri) -> Result<Vec<u8>, FileDiscoveryError> {
+        let shown = url.to_string();
+        let client_error = |source| FileDiscoveryError::DownloadClient {
+            url: shown.clone(),
+            source,
+        };
+        let mut origin = http::Uri::builder().scheme("https").path_and_query("/");
+        if let Some(authority) = url.authority() {
+            origin = origin.authority(authority.clone());
+        }
+        let origin = origin
+            .build()
+            .map_err(|e| client_error(kube::Error::HttpError(e)))?;
+        let mut config = kube::Config::new(origin);
+        self.limit_requests(&mut config);
+        // `None` is kube's platform verifier: the system trust store.
+        config.root_cert = self.download_roots.clone();
+        let client = Client::try_from(config).map_err(client_error)?;
+        let path = url.path_and_query().map_or("/", |p| p.as_str());
+        let request = http::Request::get(path)
+            .body(kube::client::Body::empty())
+            .map_err(|e| client_error(kube::Error::HttpError(e)))?;
+        let fetch = async {
+            let download_error = |source| FileDiscoveryError::Download {
+                url: shown.clone(),
+                source,
+            };
+            let response = client.send(request).await.map_err(download_error)?;
+            let status = response.status().as_u16();
+            if status != 200 {
+                return Err(FileDiscoveryError::DownloadStatus {
+                    url: shown.clone(),
+                    status,
+                });
+            }
+            match Limited::new(response.into_body(), MAX_DOWNLOAD_SIZE)
+                .collect()
+                .await
+            {
+                Ok(collected) => Ok(collected.to_bytes().to_vec()),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                    Err(FileDiscoveryError::DownloadTooLarge {
+                        url: shown.clone(),
+                        limit: MAX_DOWNLOAD_SIZE,
+                    })
+                }
+                Err(e) => Err(download_error(kube::Error::Service(e))),
+            }
+        };
+        tokio::time::timeout(self.timing.timeout(), fetch)
+            .await
+            .unwrap_or_else(|_elapsed| {
+                Err(FileDiscoveryError::DownloadTimeout {
+                    url: shown.clone(),
+                    timeout: self.timing.timeout(),
+                })
+            })
+    }
+
+    /// The per-request limits shared by the download and the cluster-info client.
+    fn limit_requests(&self, config: &mut kube::Config) {
+        self.timing.apply(config);
+        config.default_retry = false;
+    }
+
+    /// kubeadm's `ValidateConfigInfo` checks 1–5: the current cluster and user, files read in.
+    fn current(&self, config: Config) -> Result<Current, FileDiscoveryError> {
+        let location = || self.location.clone();
+        if config.clusters.is_empty() {
+            return Err(FileDiscoveryError::NoCluster { location: location() });
+        }
+        let invalid = |source| FileDiscoveryError::Invalid {
+            location: location(),
+            source,
+        };
+        let context = config
+            .context(&config.current_context)
+            .filter(|_| !config.current_context.is_empty());
+        let cluster_name = if config.cluster("").is_some() {
+            String::new()
+        } else {
+            match context.filter(|c| config.cluster(&c.context.cluster).is_some()) {
+                Some(c) => c.context.cluster.clone(),
+                None => {
+                    return Err(FileDiscoveryError::NoCurrentCluster {
+                        location: location(),
+                        current_context: config.current_context.clone(),
+                    });
+                }
+            }
+        };
+        let resolved = match context {
+            Some(_) => Some(config.resolve(None).map_err(invalid)?),
+            None => None,
+        };
+        let mut flat = config;
+        flat.flatten().map_err(invalid)?;
+        let cluster = flat
+            .cluster(&cluster_name)
+            .map(|c| c.cluster.clone())
+            .unwrap_or_default();
+        let (user_name, mut user) = resolved.map(|r| (Some(r.user_name), r.user)).unwrap_or_default();
+        // The token file was read in: the bootstrap kubeconfig carries the token itself.
+        user.token_file.clear();
+        Ok(Current {
+            config: flat,
+            cluster_name,
+            cluster,
+            user_name,
+            user,
+        })
+    }
+
+    /// A client with the file's server, TLS settings and credentials.
+    async fn cluster_info_client(&self, current: &Current) -> Result<Client, FileDiscoveryError> {
+        let server = &current.cluster.server;
+        let client_error = |source| FileDiscoveryError::Client {
+            server: server.clone(),
+            source,
+        };
+        let mut fetch = Config::bootstrap_token(server.as_str(), Vec::new(), SecretString::new(""));
+        fetch.current_context = FETCH_NAME.to_owned();
+        for named in &mut fetch.contexts {
+            named.name = FETCH_NAME.to_owned();
+        }
+        for named in &mut fetch.clusters {
+            named.cluster = current.cluster.clone();
+        }
+        for named in &mut fetch.users {
+            named.user = current.user.clone();
+        }
+        let kubeconfig = fetch.to_kube().map_err(|e| client_error(Box::new(e)))?;
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .map_err(|e| client_error(Box::new(e)))?;
+        self.limit_requests(&mut config);
+        config.default_namespace = NAMESPACE.to_owned();
+        if config.root_cert.is_none() && !config.accept_invalid_certs {
+            config.root_cert = self.download_roots.clone();
+        }
+        Client::try_from(config).map_err(|e| client_error(Box::new(e)))
+    }
+
+    /// Polls `GET kube-public/cluster-info` until it succeeds (`Some`), is forbidden (`None`:
+    /// the TLS handshake checked the server, which is what this GET is for), or the timeout
+    /// ends. The first attempt starts at once; then one per interval.
+    async fn poll(&self, client: &Client, server: &str) -> Result<Option<ConfigMap>, FileDiscoveryError> {
+        let api: Api<ConfigMap> = Api::namespaced(client.clone(), NAMESPACE);
+        let interval = self.timing.retry_interval();
+        let mut last = None;
+        let attempts = async {
+            loop {
+                let started = Instant::now();
+                let error =
+                    match tokio::time::timeout(self.timing.request_timeout(), api.get(CONFIG_MAP)).await {
+                        Ok(Ok(cm)) => return Some(cm),
+                        Ok(Err(kube::Error::Api(status))) if status.is_forbidden() => {
+                            tracing::warn!(
+                                server,
+                                "the cluster-info ConfigMap is forbidden to the discovery kubeconfig's user, \
+                             but the TLS cert is valid so proceeding"
+                            );
+                            return None;
+                        }
+                        Ok(Err(source)) => FileDiscoveryError::Fetch {
+                            server: server.to_owned(),
+                            source,
+                        },
+                        Err(_elapsed) => FileDiscoveryError::RequestTimeout {
+                            server: server.to_owned(),
+                            timeout: self.timing.request_timeout(),
+                        },
+                    };
+                tracing::debug!(server, error = %error, "cluster-info not available yet, retrying");
+                last = Some(error);
+                if let Some(next) = started.checked_add(interval) {
+                    tokio::time::sleep_until(next).await;
+                }
+            }
+        };
+        match tokio::time::timeout(self.timing.timeout(), attempts).await {
+            Ok(found) => Ok(found),
+            Err(_elapsed) => Err(FileDiscoveryError::ClusterInfoTimeout {
+                timeout: self.timing.timeout(),
+                last: Box::new(last.unwrap_or(FileDiscoveryError::RequestTimeout {
+                    server: server.to_owned(),
+                    timeout: self.timing.timeout(),
+                })),
+            }),
+        }
+    }
+
+    /// kubeadm's step 7: warn on another server; copy the CA when the file has none (refused
+    /// under `insecure-skip-tls-verify`). Returns whether the CA was copied.
+    fn merge_cluster_info(
+        &self,
+        cluster: &mut Cluster,
+        offered: Cluster,
+    ) -> Result<bool, FileDiscoveryError> {
+        if offered.server != cluster.server {
+            tracing::warn!(
+                file_server = %cluster.server,
+                cluster_info_server = %offered.server,
+                "the cluster-info ConfigMap names another server than the discovery kubeconfig; keeping the file's"
+            );
+        }
+        if !cluster.certificate_authority_data.is_empty() || offered.certificate_authority_data.is_empty() {
+            return Ok(false);
+        }
+        if cluster.insecure_skip_tls_verify {
+            return Err(FileDiscoveryError::InsecureCaCopy {
+                location: self.location.clone(),
+                server: cluster.server.clone(),
+            });
+        }
+        cluster.certificate_authority_data = offered.certificate_authority_data;
+        Ok(true)
+    }
+}
+
+/// The validated discovery kubeconfig: flattened, with its current cluster and user.
+struct Current {
+    config: Config,
+    cluster_name: String,
+    cluster: Cluster,
+    user_name: Option<String>,
+    user: AuthInfo,
+}
+
+impl Current {
+    /// The file's kubeconfig with the (possibly CA-augmented) cluster and the resolved user.
+    fn into_kubeconfig(self) -> Config {
+        let mut config = self.config;
+        for named in config.clusters.iter_mut().filter(|c| c.name == self.cluster_name) {
+            named.cluster = self.cluster.clone();
+        }
+        if let Some(user_name) = &self.user_name {
+            for named in config.users.iter_mut().filter(|u| &u.name == user_name) {
+                named.user = self.user.clone();
+            }
+        }
+        config
+    }
+}
+
+/// The cluster of cluster-info's `kubeconfig` (unnamed, else the first); parse problems only
+/// log, as in kubeadm.
+fn cluster_info_cluster(cm: &ConfigMap) -> Option<Cluster> {
+    let Some(text) = cm.data.as_ref().and_then(|d| d.get(KUBECONFIG_KEY)) else {
+        tracing::warn!("no {KUBECONFIG_KEY} key in ConfigMap");
+        return None;
+    };
+    match Config::from_bytes(text.as_bytes()) {
+        Ok(config) => {
+            let named = config.cluster("").or(config.clusters.first());
+            named.map(|n| n.cluster.clone())
+        }
+        Err(error) => {
+            tracing::warn!(%error, "couldn't parse the kubeconfig in the cluster-info ConfigMap; ignoring it");
+            None
+        }
+    }
+}
+
+/// client-go's "has credentials": a token, basic auth, a client certificate and key, or a
+/// plugin.
+fn has_credentials(user: &AuthInfo) -> bool {
+    !user.token.is_empty()
+        || (!user.username.is_empty() && !user.password.is_empty())
+        || (!user.client_certificate_data.is_empty() && !user.client_key_data.is_empty())
+        || user.exec.is_some()
+        || user.auth_provider.is_some()
+}
+
+/// The outcome of file/HTTPS discovery.
+#[derive(Clone, Debug)]
+pub struct FileDiscovered {
+    kubeconfig: Config,
+    ca_copied: bool,
+    forbidden: bool,
+}
+
+impl FileDiscovered {
+    /// kubeadm's `bootstrap-kubelet.conf` (it holds credentials: save it 0600).
+    pub fn bootstrap_kubeconfig(&self) -> &Config {
+        &self.kubeconfig
+    }
+
+    /// Takes the bootstrap kubeconfig out.
+    pub fn into_bootstrap_kubeconfig(self) -> Config {
+        self.kubeconfig
+    }
+
+    /// Whether the file had no CA and the one from cluster-info was copied in.
+    pub fn ca_copied_from_cluster_info(&self) -> bool {
+        self.ca_copied
+    }
+
+    /// Whether the cluster-info GET was answered 403 (tolerated: the server's certificate was
+    /// verified by the TLS handshake).
+    pub fn cluster_info_forbidden(&self) -> bool {
+        self.forbidden
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(text: &str) -> Result<Location, FileDiscoveryError> {
+        FileDiscovery::new(text).parse_location()
+    }
+
+    #[test]
+    fn locations_follow_kubeadm() {
+        let file = |p: &str| Some(Location::File(PathBuf::from(p)));
+        for (text, expected) in [
+            (
+                "/etc/kubernetes/discovery.yaml",
+                file("/etc/kubernetes/discovery.yaml"),
+            ),
+            ("relative/dir:x/file", file("relative/dir:x/file")),
+            ("file:///etc/d.yaml", file("/etc/d.yaml")),
+            ("FILE://localhost/etc/d.yaml", file("/etc/d.yaml")),
+        ] {
+            assert_eq!(location(text).ok(), expected, "{text}");
+        }
+        let https = location("HTTPS://example.com:8443/d.yaml?x=1").unwrap();
+        assert!(matches!(https, Location::Https(u) if u == "https://example.com:8443/d.yaml?x=1"));
+        for (text, scheme) in [
+            ("http://example.com/d", "http"),
+            ("ftp://x/y", "ftp"),
+            ("c:x", "c"),
+        ] {
+            match location(text) {
+                Err(FileDiscoveryError::UnsupportedScheme { scheme: s, .. }) => assert_eq!(s, scheme),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        for text in ["", "https:///nohost", "file://"] {
+            assert!(
+                matches!(location(text), Err(FileDiscoveryError::InvalidLocation { .. })),
+                "{text}"
+            );
+        }
+    }
+}
