@@ -339,7 +339,7 @@ impl FileDiscovery {
     fn parse_location(&self) -> Result<Location, FileDiscoveryError> {
         let location = self.location.as_str();
         let invalid = |reason: &str| FileDiscoveryError::InvalidLocation {
-            location: location.to_owned(),
+            location: redact_userinfo(location),
             reason: reason.to_owned(),
         };
         if location.is_empty() {
@@ -355,6 +355,12 @@ impl FileDiscovery {
         let rest = location.get(scheme.len().saturating_add(1)..).unwrap_or_default();
         match scheme.as_str() {
             "https" => {
+                if redact_userinfo(location) != location {
+                    return Err(invalid(
+                        "credentials in the URL are not supported (they would be sent with the download and could \
+                         end up in logs); put them in the discovery kubeconfig or use a TLS bootstrap token",
+                    ));
+                }
                 let url: http::Uri = format!("https:{rest}")
                     .parse()
                     .map_err(|e| invalid(&format!("{e}")))?;
@@ -374,7 +380,7 @@ impl FileDiscovery {
                 Ok(Location::File(PathBuf::from(path)))
             }
             _ => Err(FileDiscoveryError::UnsupportedScheme {
-                location: location.to_owned(),
+                location: redact_userinfo(location),
                 scheme,
             }),
         }
@@ -686,6 +692,25 @@ impl FileDiscovered {
     }
 }
 
+/// `scheme://user:password@host/...` with the user info replaced, so no error or log line
+/// carries credentials someone put into a URL.
+fn redact_userinfo(location: &str) -> String {
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return location.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest
+        .get(..authority_end)
+        .and_then(|authority| authority.rsplit_once('@'))
+    {
+        Some((_, host)) => format!(
+            "{scheme}://<redacted>@{host}{}",
+            rest.get(authority_end..).unwrap_or_default()
+        ),
+        None => location.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -719,6 +744,18 @@ mod tests {
                 Err(FileDiscoveryError::UnsupportedScheme { scheme: s, .. }) => assert_eq!(s, scheme),
                 other => panic!("{text}: {other:?}"),
             }
+        }
+        for text in [
+            "https://user:s3cret@example.com/d.yaml",
+            "http://user:s3cret@example.com/d",
+        ] {
+            let err = location(text).unwrap_err();
+            assert!(!format!("{err} {err:?}").contains("s3cret"), "{err:?}");
+            assert!(
+                err.to_string().contains("https://<redacted>@example.com")
+                    || err.to_string().contains("http://<redacted>@example.com"),
+                "{err}"
+            );
         }
         for text in ["", "https:///nohost", "file://"] {
             assert!(
