@@ -5,13 +5,13 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use kubetrust::pki::expiration::DurationStyle;
 use kubetrust::pki::tree::{self, TreeConfig};
 use kubetrust::pki::upload_certs::CertificateKey;
 use kubetrust::pki::{CaCertHash, KeyAlgorithm, external, inventory, renew};
 
-use crate::CommandResult;
+use crate::{CommandResult, Output};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -105,12 +105,6 @@ pub(crate) struct CheckArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
     output: Output,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Args)]

@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use kubetrust::bootstrap_token::BootstrapToken;
 use kubetrust::discovery::{Trust, validate};
 use kubetrust::kubeconfig::SecretString;
 use serde_json::json;
 
-use crate::CommandResult;
+use crate::{CommandResult, Output};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -38,12 +38,6 @@ pub(crate) struct ValidateArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
     output: Output,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Output {
-    Text,
-    Json,
 }
 
 impl Command {

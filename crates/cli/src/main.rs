@@ -63,5 +63,12 @@ fn report(error: &(dyn std::error::Error + 'static)) {
     }
 }
 
+/// `-o` of the commands whose output is data: kubeadm-style text, or JSON.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
 /// What commands return: any error, reported with its causes.
 type CommandResult = Result<(), Box<dyn std::error::Error>>;

@@ -9,7 +9,7 @@ use kubetrust_fs::Mode;
 
 use crate::kubeconfigs::{EmbeddedClient, KUBECONFIG_FILES, KubeconfigSpec};
 use crate::tree::{CERTIFICATES, CertSpec, TreeConfig, load_ca, read_chain};
-use crate::{AltNames, CertProfile, Certificate, Error, Validity};
+use crate::{AltNames, CertProfile, Certificate, CertificateAuthority, Error, Validity};
 
 /// What `renew` did with one name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,28 +140,14 @@ pub fn renew_certificate(
     now: SystemTime,
 ) -> Result<RenewOutcome, Error> {
     let path = spec.cert_path(cert_dir);
-    if !path.exists() {
-        return Ok(outcome(
-            spec.name,
-            RenewStatus::Missing,
-            format!("MISSING! {}", spec.long_name),
-        ));
-    }
     let ca_spec = CERTIFICATES
         .iter()
         .find(|c| Some(c.name) == spec.ca)
         .ok_or(Error::EmptyBundle)?;
-    if !ca_spec.key_path(cert_dir).exists() {
-        let status = RenewStatus::ExternalCa {
-            ca_base_name: ca_spec.base_name,
-        };
-        let message = format!(
-            "Detected external {}, {} can't be renewed",
-            ca_spec.base_name, spec.long_name
-        );
-        return Ok(outcome(spec.name, status, message));
-    }
-    let ca = load_ca(ca_spec, cert_dir)?;
+    let ca = match signing_ca(spec.name, spec.long_name, &path, ca_spec, cert_dir)? {
+        Ok(ca) => ca,
+        Err(skipped) => return Ok(skipped),
+    };
     let current = read_chain(&path)
         .ok()
         .and_then(|chain| chain.into_iter().next())
@@ -191,25 +177,11 @@ fn renew_kubeconfig(
     now: SystemTime,
 ) -> Result<RenewOutcome, Error> {
     let path = kubeconfig_dir.join(spec.file_name);
-    if !path.exists() {
-        return Ok(outcome(
-            spec.file_name,
-            RenewStatus::Missing,
-            format!("MISSING! {}", spec.long_name),
-        ));
-    }
     let ca_spec = CERTIFICATES.first().ok_or(Error::EmptyBundle)?;
-    if !ca_spec.key_path(cert_dir).exists() {
-        let status = RenewStatus::ExternalCa {
-            ca_base_name: ca_spec.base_name,
-        };
-        let message = format!(
-            "Detected external {}, {} can't be renewed",
-            ca_spec.base_name, spec.long_name
-        );
-        return Ok(outcome(spec.file_name, status, message));
-    }
-    let ca = load_ca(ca_spec, cert_dir)?;
+    let ca = match signing_ca(spec.file_name, spec.long_name, &path, ca_spec, cert_dir)? {
+        Ok(ca) => ca,
+        Err(skipped) => return Ok(skipped),
+    };
     let invalid = |reason: String| Error::LoadCa {
         path: path.clone(),
         reason,
@@ -234,6 +206,35 @@ fn renew_kubeconfig(
         RenewStatus::Renewed,
         format!("{} renewed", spec.long_name),
     ))
+}
+
+/// The CA to renew `path` with, or kubeadm's reason to skip it: the file is missing, or the
+/// CA has no key here (an external CA renews its own certificates).
+fn signing_ca(
+    name: &'static str,
+    long_name: &str,
+    path: &Path,
+    ca_spec: &CertSpec,
+    cert_dir: &Path,
+) -> Result<Result<CertificateAuthority, RenewOutcome>, Error> {
+    if !path.exists() {
+        return Ok(Err(outcome(
+            name,
+            RenewStatus::Missing,
+            format!("MISSING! {long_name}"),
+        )));
+    }
+    if !ca_spec.key_path(cert_dir).exists() {
+        let status = RenewStatus::ExternalCa {
+            ca_base_name: ca_spec.base_name,
+        };
+        let message = format!(
+            "Detected external {}, {long_name} can't be renewed",
+            ca_spec.base_name
+        );
+        return Ok(Err(outcome(name, status, message)));
+    }
+    load_ca(ca_spec, cert_dir).map(Ok)
 }
 
 /// kubeadm copies CN, O, SANs and usages from the existing certificate (it is authoritative,

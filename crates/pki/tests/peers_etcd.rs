@@ -17,10 +17,12 @@
 
 mod common;
 
+use common::{Finished, Reaped};
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -87,40 +89,6 @@ fn clean_env(cmd: &mut Command) {
 }
 
 // --- processes with guards and deadlines ----------------------------------------------------
-
-/// A child process that is killed and reaped when dropped, also when the test panics.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// What a finished command left behind.
-struct Finished {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Finished {
-    /// stdout and stderr together (etcdctl 3.4 reports `endpoint health` on stderr).
-    fn text(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-impl std::fmt::Display for Finished {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.status, self.stdout, self.stderr
-        )
-    }
-}
 
 /// A started command whose output is drained on threads (so it never blocks on a full pipe).
 struct Running {

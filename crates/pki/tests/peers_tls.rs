@@ -16,10 +16,12 @@
 
 mod common;
 
+use common::{Finished, Reaped};
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -35,33 +37,6 @@ const SERVER_START_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
 
 // --- processes with guards and deadlines ----------------------------------------------------
-
-/// A child process that is killed and reaped when dropped, also when the test panics.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// What a finished command left behind.
-struct Finished {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Finished {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.status, self.stdout, self.stderr
-        )
-    }
-}
 
 /// Runs `cmd` with `stdin` as its whole input; kills it and panics after `timeout`.
 fn run(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Finished {
