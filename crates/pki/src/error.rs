@@ -251,6 +251,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A kubeadm config file (`--config`) that cannot be read or is invalid.
+    #[error("invalid kubeadm config: {reason}")]
+    KubeadmConfig {
+        /// What is wrong, with the file and field.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] kubetrust_fs::Error),

@@ -11,6 +11,7 @@
 //! | [`PrivateKey`], [`KeyAlgorithm`] | generate, load (PKCS#1, SEC1, PKCS#8), save in kubeadm's PEM forms |
 //! | [`CertificateAuthority`], [`CertProfile`], [`CertificateRequest`] | CAs and bundles; leaves from a profile or a CSR under a [`RequestPolicy`] |
 //! | [`tree`] | the kubeadm certificate tree: plan, create, reuse rules, external CA |
+//! | [`kubeadm_config`] | the tree's settings from a kubeadm `--config` file |
 //! | [`kubeconfigs`] | admin/super-admin/kubelet/controller-manager/scheduler.conf, user kubeconfigs |
 //! | [`CaCertHash`] | `sha256:` public-key pins |
 //! | [`inventory`], [`expiration`] | `check-expiration`: rows, problems, kubeadm's table and JSON |
@@ -42,6 +43,7 @@ mod go_duration;
 pub mod inventory;
 mod key;
 mod keygen;
+pub mod kubeadm_config;
 pub mod kubeconfigs;
 mod pem;
 mod pin;
