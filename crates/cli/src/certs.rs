@@ -11,6 +11,7 @@ use kubetrust::pki::tree::{self, TreeConfig};
 use kubetrust::pki::upload_certs::CertificateKey;
 use kubetrust::pki::{CaCertHash, KeyAlgorithm, external, inventory, renew};
 
+use crate::settings::{self, ClusterArgs, ConfigArg, DirArgs, NodeArgs};
 use crate::{CommandResult, Output};
 
 #[derive(Debug, Subcommand)]
@@ -29,58 +30,26 @@ pub(crate) enum Command {
     CertificateKey,
 }
 
-/// Where the tree and the kubeconfig files live.
-#[derive(Debug, Args)]
-pub(crate) struct DirArgs {
-    /// The certificate directory.
-    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes/pki")]
-    pub(crate) cert_dir: PathBuf,
-    /// The kubeconfig directory.
-    #[arg(long, value_name = "KDIR", default_value = "/etc/kubernetes")]
-    pub(crate) kubeconfig_dir: PathBuf,
-}
-
-/// The node facts the tree depends on, shared with `kubeconfig init`.
-#[derive(Debug, Args)]
-pub(crate) struct NodeArgs {
-    /// This node's name (CN of the etcd certificates, a SAN of the apiserver's).
-    #[arg(long, value_name = "NAME")]
-    node_name: String,
-    /// The IP the API server advertises.
-    #[arg(long, value_name = "IP")]
-    advertise_address: IpAddr,
-    /// A stable address for the control plane: DNS name or IP, optional port.
-    #[arg(long, value_name = "HOST[:PORT]")]
-    control_plane_endpoint: Option<String>,
-    /// The encryption algorithm of every generated key.
-    #[arg(long, value_name = "ALGORITHM", default_value = "RSA-2048")]
-    encryption_algorithm: KeyAlgorithm,
-}
-
-impl NodeArgs {
-    pub(crate) fn config(&self) -> TreeConfig {
-        TreeConfig::new(&self.node_name, self.advertise_address)
-            .with_control_plane_endpoint(self.control_plane_endpoint.clone().unwrap_or_default())
-            .with_encryption_algorithm(self.encryption_algorithm)
-    }
-}
-
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
-    /// The certificate directory.
-    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes/pki")]
-    cert_dir: PathBuf,
+    /// The certificate directory [default: `certificatesDir` of --config, else /etc/kubernetes/pki].
+    #[arg(long, value_name = "DIR")]
+    cert_dir: Option<PathBuf>,
+    #[command(flatten)]
+    config: ConfigArg,
     #[command(flatten)]
     node: NodeArgs,
-    /// Extra SANs of the API server certificate (IPs or DNS names), comma-separated.
+    /// Extra SANs of the API server certificate (IPs or DNS names), comma-separated
+    /// [default: `apiServer.certSANs` of --config].
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     apiserver_cert_extra_sans: Vec<String>,
-    /// The service network; its first address is a SAN of the API server certificate.
-    #[arg(long, value_name = "CIDR", default_value = "10.96.0.0/12")]
-    service_cidr: String,
-    /// The cluster DNS domain.
-    #[arg(long, value_name = "DOMAIN", default_value = "cluster.local")]
-    service_dns_domain: String,
+    /// The service network; its first address is a SAN of the API server certificate
+    /// [default: `networking.serviceSubnet` of --config, else 10.96.0.0/12].
+    #[arg(long, value_name = "CIDR")]
+    service_cidr: Option<String>,
+    /// The cluster DNS domain [default: `networking.dnsDomain` of --config, else cluster.local].
+    #[arg(long, value_name = "DOMAIN")]
+    service_dns_domain: Option<String>,
     /// Print what would be created, reused or refused, and write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -89,11 +58,14 @@ pub(crate) struct InitArgs {
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
     #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
     dirs: DirArgs,
     /// Also list the kubelet's rotated client certificate from this directory.
     #[arg(long, value_name = "DIR")]
     kubelet_dir: Option<PathBuf>,
-    /// With --advertise-address: check that the serving certificates cover this node's SANs.
+    /// With --advertise-address (or --config): check that the serving certificates cover this
+    /// node's SANs.
     #[arg(long, value_name = "NAME", requires = "advertise_address")]
     node_name: Option<String>,
     /// With --node-name: the advertise address the SANs must cover.
@@ -112,10 +84,12 @@ pub(crate) struct RenewArgs {
     /// A certificate name (`apiserver`, `admin.conf`, ...) or `all`.
     name: String,
     #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
     dirs: DirArgs,
-    /// The algorithm of the new keys.
-    #[arg(long, value_name = "ALGORITHM", default_value = "RSA-2048")]
-    encryption_algorithm: KeyAlgorithm,
+    /// The algorithm of the new keys [default: `encryptionAlgorithm` of --config, else RSA-2048].
+    #[arg(long, value_name = "ALGORITHM")]
+    encryption_algorithm: Option<KeyAlgorithm>,
     /// SANs (IPs or DNS names) to add while renewing a serving certificate, comma-separated.
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     add_sans: Vec<String>,
@@ -124,19 +98,19 @@ pub(crate) struct RenewArgs {
 #[derive(Debug, Args)]
 pub(crate) struct GenerateCsrArgs {
     #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
     dirs: DirArgs,
-    /// The node name for the etcd CSRs and the apiserver SANs (default: the hostname).
+    /// The node name for the etcd CSRs and the apiserver SANs [default:
+    /// `nodeRegistration.name` of --config, else the hostname].
     #[arg(long, value_name = "NAME")]
     node_name: Option<String>,
-    /// The advertise address for the SANs (default: the address of the default route).
+    /// The advertise address for the SANs [default: `advertiseAddress` of --config, else the
+    /// address of the default route].
     #[arg(long, value_name = "IP")]
     advertise_address: Option<IpAddr>,
-    /// A stable control-plane address, added to the apiserver SANs and kubeconfig servers.
-    #[arg(long, value_name = "HOST[:PORT]")]
-    control_plane_endpoint: Option<String>,
-    /// The algorithm of the generated keys.
-    #[arg(long, value_name = "ALGORITHM", default_value = "RSA-2048")]
-    encryption_algorithm: KeyAlgorithm,
+    #[command(flatten)]
+    cluster: ClusterArgs,
 }
 
 #[derive(Debug, Args)]
@@ -175,20 +149,26 @@ impl Command {
 
 impl InitArgs {
     fn run(self) -> CommandResult {
-        let mut config = self
-            .node
-            .config()
-            .with_service_subnet(self.service_cidr)
-            .with_dns_domain(self.service_dns_domain);
-        config.apiserver_cert_sans = self.apiserver_cert_extra_sans;
+        let file = self.config.load()?;
+        let cert_dir = settings::cert_dir(self.cert_dir.as_ref(), file.as_ref());
+        let mut config = self.node.tree_config(file.as_ref());
+        if let Some(cidr) = self.service_cidr {
+            config.service_subnet = cidr;
+        }
+        if let Some(domain) = self.service_dns_domain {
+            config.dns_domain = domain;
+        }
+        if !self.apiserver_cert_extra_sans.is_empty() {
+            config.apiserver_cert_sans = self.apiserver_cert_extra_sans;
+        }
         let now = SystemTime::now();
         let plan = if self.dry_run {
-            let plan = tree::plan(&self.cert_dir, &config, now)?;
+            let plan = tree::plan(&cert_dir, &config, now)?;
             let text: String = plan.lines().iter().map(|l| format!("{l}\n")).collect();
             std::io::stdout().lock().write_all(text.as_bytes())?;
             plan
         } else {
-            let plan = tree::create(&self.cert_dir, &config, now)?;
+            let plan = tree::create(&cert_dir, &config, now)?;
             plan.lines().iter().for_each(|line| eprintln!("{line}"));
             plan
         };
@@ -206,15 +186,23 @@ impl InitArgs {
 impl CheckArgs {
     fn run(self) -> CommandResult {
         let now = SystemTime::now();
-        let node = self.node_name.zip(self.advertise_address);
-        let config = match node {
-            Some((name, address)) => TreeConfig::new(name, address),
-            None => TreeConfig::default(),
+        let file = self.config.load()?;
+        let cert_dir = self.dirs.cert_dir(file.as_ref());
+        // Node facts (and so SAN checks) from the flags, or from the file with kubeadm's
+        // fallbacks; without either, SANs are not checked.
+        let mut config = match (&file, self.node_name, self.advertise_address) {
+            (Some(_), name, address) => settings::node_tree_config(name, address, file.as_ref()),
+            (None, Some(name), Some(address)) => TreeConfig::new(name, address),
+            (None, ..) => TreeConfig::default(),
+        };
+        if let Some(endpoint) = self.control_plane_endpoint {
+            config.control_plane_endpoint = endpoint;
         }
-        .with_control_plane_endpoint(self.control_plane_endpoint.unwrap_or_default())
-        .with_external_etcd(external_etcd(&self.dirs.cert_dir));
+        if file.is_none() {
+            config.external_etcd = external_etcd(&cert_dir);
+        }
         let report = inventory::check_expiration(
-            &self.dirs.cert_dir,
+            &cert_dir,
             &self.dirs.kubeconfig_dir,
             &config,
             self.kubelet_dir.as_deref(),
@@ -237,24 +225,24 @@ fn external_etcd(cert_dir: &std::path::Path) -> bool {
 impl RenewArgs {
     fn run(self) -> CommandResult {
         let now = SystemTime::now();
-        let config = TreeConfig::default()
-            .with_encryption_algorithm(self.encryption_algorithm)
-            .with_external_etcd(external_etcd(&self.dirs.cert_dir));
+        let file = self.config.load()?;
+        let cert_dir = self.dirs.cert_dir(file.as_ref());
+        let mut config = match &file {
+            Some(file) => file.tree.clone(),
+            None => TreeConfig::default().with_external_etcd(external_etcd(&cert_dir)),
+        };
+        if let Some(algorithm) = self.encryption_algorithm {
+            config.encryption_algorithm = algorithm;
+        }
         let outcomes = if self.add_sans.is_empty() {
-            renew::renew(
-                &self.dirs.cert_dir,
-                &self.dirs.kubeconfig_dir,
-                &self.name,
-                &config,
-                now,
-            )?
+            renew::renew(&cert_dir, &self.dirs.kubeconfig_dir, &self.name, &config, now)?
         } else {
             let spec = tree::CertSpec::by_name(&self.name)
                 .filter(|s| !s.is_ca())
                 .ok_or_else(|| format!("--add-sans needs a certificate of the tree, not {:?}", self.name))?;
             let change = renew::SanChange::adding(self.add_sans);
             vec![renew::renew_certificate(
-                &self.dirs.cert_dir,
+                &cert_dir,
                 spec,
                 &config,
                 Some(&change),
@@ -275,32 +263,19 @@ impl RenewArgs {
 
 impl GenerateCsrArgs {
     fn run(self) -> CommandResult {
-        let node_name = self.node_name.unwrap_or_else(hostname);
-        let address = self.advertise_address.unwrap_or_else(default_route_address);
-        let config = TreeConfig::new(node_name, address)
-            .with_control_plane_endpoint(self.control_plane_endpoint.unwrap_or_default())
-            .with_encryption_algorithm(self.encryption_algorithm);
-        println!("generating keys and CSRs in {}", self.dirs.cert_dir.display());
-        for item in external::generate_csrs(&self.dirs.cert_dir, &self.dirs.kubeconfig_dir, &config)? {
+        let file = self.config.load()?;
+        let cert_dir = self.dirs.cert_dir(file.as_ref());
+        let config = self.cluster.apply(settings::node_tree_config(
+            self.node_name,
+            self.advertise_address,
+            file.as_ref(),
+        ));
+        println!("generating keys and CSRs in {}", cert_dir.display());
+        for item in external::generate_csrs(&cert_dir, &self.dirs.kubeconfig_dir, &config)? {
             println!("  {}", item.name);
         }
         Ok(())
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_lowercase())
-        .unwrap_or_else(|_| "localhost".into())
-}
-
-/// The local address the kernel would use for the default route, as kubeadm's default
-/// advertise address; a UDP "connect" sends nothing. Loopback when there is no route.
-fn default_route_address() -> IpAddr {
-    std::net::UdpSocket::bind("0.0.0.0:0")
-        .and_then(|socket| socket.connect("192.0.2.1:9").map(|()| socket))
-        .and_then(|socket| socket.local_addr())
-        .map_or(IpAddr::from([127, 0, 0, 1]), |addr| addr.ip())
 }
 
 pub(crate) fn read_error(path: &std::path::Path, e: std::io::Error) -> String {

@@ -24,12 +24,14 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
     #[command(flatten)]
-    dirs: crate::certs::DirArgs,
+    config: crate::settings::ConfigArg,
     #[command(flatten)]
-    node: crate::certs::NodeArgs,
-    /// The API server's port on this node.
-    #[arg(long, value_name = "PORT", default_value_t = 6443)]
-    bind_port: u16,
+    dirs: crate::settings::DirArgs,
+    #[command(flatten)]
+    node: crate::settings::NodeArgs,
+    /// The API server's port on this node [default: `bindPort` of --config, else 6443].
+    #[arg(long, value_name = "PORT")]
+    bind_port: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -147,13 +149,18 @@ fn load(explicit: Option<PathBuf>) -> Result<Config, kubetrust::kubeconfig::Erro
 
 impl InitArgs {
     fn run(self) -> CommandResult {
-        let config = self.node.config().with_bind_port(self.bind_port);
+        let file = self.config.load()?;
+        let cert_dir = self.dirs.cert_dir(file.as_ref());
+        let mut config = self.node.tree_config(file.as_ref());
+        if let Some(port) = self.bind_port {
+            config.bind_port = port;
+        }
         eprintln!(
             "[kubeconfig] Using kubeconfig folder {:?}",
             self.dirs.kubeconfig_dir.display().to_string()
         );
         let items = kubeconfigs::create(
-            &self.dirs.cert_dir,
+            &cert_dir,
             &self.dirs.kubeconfig_dir,
             &config,
             &kubeconfigs::KUBECONFIG_FILES,

@@ -6,6 +6,7 @@
 mod certs;
 mod discovery;
 mod kubeconfig;
+mod settings;
 mod token;
 
 use std::process::ExitCode;

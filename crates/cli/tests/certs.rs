@@ -436,3 +436,146 @@ fn kubeconfig_user_with_groups_or_token() {
         "{err}"
     );
 }
+
+/// A kubeadm config whose certificatesDir is `pki` under the test's directory.
+fn kubeadm_config(cwd: &Path, extra_sans: &str) -> String {
+    let yaml = format!(
+        "apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  name: cp-9
+localAPIEndpoint:
+  advertiseAddress: 192.168.10.19
+  bindPort: 7443
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+certificatesDir: {}
+controlPlaneEndpoint: cfg-api.example.test
+apiServer:
+  certSANs: [{extra_sans}]
+encryptionAlgorithm: ECDSA-P256
+certificateValidityPeriod: 720h
+",
+        cwd.join("pki").display()
+    );
+    std::fs::write(cwd.join("kubeadm.yaml"), yaml).unwrap();
+    "kubeadm.yaml".into()
+}
+
+#[test]
+fn a_kubeadm_config_file_drives_every_tree_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let config = kubeadm_config(cwd, "from-config.example.test");
+
+    // No node flags needed with --config; the file's certificatesDir is used.
+    ok(&["certs", "init", "--config", &config], cwd);
+    let apiserver = std::fs::read(cwd.join("pki/apiserver.crt")).unwrap();
+    let cert = kubetrust::pki::Certificate::from_pem(&apiserver).unwrap();
+    let dns = cert.dns_names();
+    for name in ["cp-9", "from-config.example.test", "cfg-api.example.test"] {
+        assert!(dns.iter().any(|d| d == name), "{name} missing from {dns:?}");
+    }
+    assert!(cert.ip_addresses().contains(&"192.168.10.19".parse().unwrap()));
+    let key = std::fs::read_to_string(cwd.join("pki/apiserver.key")).unwrap();
+    assert!(
+        key.starts_with("-----BEGIN EC PRIVATE KEY-----"),
+        "ECDSA-P256 from the file"
+    );
+
+    ok(
+        &[
+            "kubeconfig",
+            "init",
+            "--config",
+            &config,
+            "--kubeconfig-dir",
+            "kube",
+        ],
+        cwd,
+    );
+    let admin = std::fs::read_to_string(cwd.join("kube/admin.conf")).unwrap();
+    assert!(
+        admin.contains("server: https://cfg-api.example.test:7443"),
+        "{admin}"
+    );
+    let kubelet = std::fs::read_to_string(cwd.join("kube/kubelet.conf")).unwrap();
+    assert!(kubelet.contains("system:node:cp-9"), "{kubelet}");
+
+    let check = [
+        "certs",
+        "check-expiration",
+        "--config",
+        &config,
+        "--kubeconfig-dir",
+        "kube",
+    ];
+    let (text, _) = ok(&check, cwd);
+    assert!(text.contains("29d"), "720h validity from the file:\n{text}");
+    assert!(!text.contains("missing SAN"), "{text}");
+    // The file now asks for a SAN the certificate lacks: check-expiration says so.
+    kubeadm_config(cwd, "added-later.example.test");
+    let (text, _) = ok(&check, cwd);
+    assert!(
+        text.contains("[check-expiration] WARNING: apiserver: missing SAN added-later.example.test"),
+        "{text}"
+    );
+
+    // Renewal keeps the file's algorithm; a flag still wins over the file.
+    ok(
+        &[
+            "certs",
+            "renew",
+            "apiserver",
+            "--config",
+            &config,
+            "--kubeconfig-dir",
+            "kube",
+        ],
+        cwd,
+    );
+    assert_ne!(std::fs::read(cwd.join("pki/apiserver.crt")).unwrap(), apiserver);
+    let key = std::fs::read_to_string(cwd.join("pki/apiserver.key")).unwrap();
+    assert!(key.starts_with("-----BEGIN EC PRIVATE KEY-----"), "{key}");
+    // cp-10 is not in the apiserver and etcd certificates the file's cp-9 got.
+    let stderr = fails(
+        &[
+            "certs",
+            "init",
+            "--config",
+            &config,
+            "--node-name",
+            "cp-10",
+            "--dry-run",
+        ],
+        cwd,
+        1,
+    );
+    assert!(
+        stderr.contains("3 existing certificate(s) would be refused"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn config_errors_and_missing_node_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    // Without --config the node facts are required: a syntax error.
+    let stderr = fails(&["certs", "init", "--cert-dir", "pki"], cwd, 2);
+    assert!(stderr.contains("--node-name"), "{stderr}");
+    let stderr = fails(&["certs", "init", "--config", "missing.yaml"], cwd, 1);
+    assert!(stderr.contains("cannot read missing.yaml"), "{stderr}");
+    std::fs::write(
+        cwd.join("old.yaml"),
+        "apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n",
+    )
+    .unwrap();
+    let stderr = fails(&["certs", "renew", "all", "--config", "old.yaml"], cwd, 1);
+    assert!(
+        stderr.contains("old.yaml") && stderr.contains("old API spec"),
+        "{stderr}"
+    );
+    assert!(!cwd.join("pki").exists(), "nothing written");
+}

@@ -50,8 +50,9 @@ pub struct KubeadmConfig {
     pub certificates_dir: Option<PathBuf>,
     /// Warnings kubeadm prints for this file (validity periods above the defaults).
     pub warnings: Vec<String>,
-    /// Everything else, with kubeadm's defaults where the file is silent.
-    tree: TreeConfig,
+    /// Everything the file says, with kubeadm's defaults where it is silent; the node facts
+    /// the file leaves out stay empty (see [`Self::tree_config`]).
+    pub tree: TreeConfig,
 }
 
 impl KubeadmConfig {
@@ -118,6 +119,12 @@ impl KubeadmConfig {
             warnings: Vec::new(),
             tree: TreeConfig::default(),
         };
+        if let Some(name) = &config.node_name {
+            config.tree.node_name.clone_from(name);
+        }
+        if let Some(address) = config.advertise_address {
+            config.tree.advertise_address = address;
+        }
         if let Some(port) = endpoint.bind_port {
             config.tree.bind_port = u16::try_from(port)
                 .ok()

@@ -73,6 +73,7 @@ fn every_field_of_a_v1beta4_file_is_read() {
     want.certificate_validity = Duration::from_secs(2160 * 3600);
     want.ca_certificate_validity = Duration::from_secs(43800 * 3600);
     assert_eq!(config.tree_config("cp-1", ip("192.168.10.5")), want);
+    assert_eq!(config.tree, want, "the file's own node facts are in `tree` too");
 }
 
 #[test]
