@@ -1,12 +1,34 @@
-//! Why a `cluster-info` was not trusted: one variant per check, in the order they run.
+//! Why discovery failed: one variant per failed check, for the whole crate.
+//!
+//! The variants come in three groups, in the order the checks run: the checks of the pure
+//! [`validate`](crate::validate) (and of [`Trust`](crate::Trust) and
+//! [`DiscoveryConfig`](crate::DiscoveryConfig)), available without features; then, with the
+//! `kube` feature, the network steps of token discovery (module `token`) and of file /
+//! HTTPS discovery (module `file`).
+
+#[cfg(feature = "kube")]
+use std::path::PathBuf;
+#[cfg(feature = "kube")]
+use std::time::Duration;
 
 use kubetrust_pki::CaCertHash;
 
+#[cfg(feature = "kube")]
+use crate::token::Phase;
+
 /// A failed discovery check. Messages start with kubeadm's text for the same check and add
 /// what kubeadm hides; [`Error::is_retryable`] says whether polling again can help.
+///
+/// The first variants, from [`NoPins`](Error::NoPins) to [`PinMismatch`](Error::PinMismatch),
+/// are the checks of [`validate`](crate::validate), [`Trust`](crate::Trust) and
+/// [`DiscoveryConfig`](crate::DiscoveryConfig); token discovery returns them unchanged when
+/// its fetched `cluster-info` fails them. The others exist only with the `kube` feature:
+/// `InvalidEndpoint` to `KubeconfigChanged` come from token discovery (module `token`),
+/// `UnsupportedScheme` to `InsecureCaCopy` from file / HTTPS discovery (module `file`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    // Checks of validate(), Trust and DiscoveryConfig (no feature needed).
     /// Token discovery without pins, and no explicit unsafe skip.
     #[error(
         "using token-based discovery without caCertHashes can be unsafe: give at least one --discovery-token-ca-cert-hash, or choose Trust::UnsafeSkipCaVerification explicitly"
@@ -73,14 +95,323 @@ pub enum Error {
         /// The pins you trust.
         expected: Vec<CaCertHash>,
     },
+
+    // Token discovery (feature `kube`).
+    /// The API server endpoint is not `host:port` (checked before any I/O).
+    #[cfg(feature = "kube")]
+    #[error(
+        "invalid API server endpoint {endpoint:?}: {reason}; expected host:port, with an IPv6 address in brackets (e.g. 10.0.0.10:6443 or [fd00::10]:6443)"
+    )]
+    InvalidEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Token discovery: the HTTPS client for a cluster-info fetch could not be built (e.g. a
+    /// discovered CA certificate that rustls cannot use as a root).
+    #[cfg(feature = "kube")]
+    #[error("couldn't build an HTTPS client for https://{endpoint} ({phase}): {source}")]
+    TokenClient {
+        /// The dialled endpoint.
+        endpoint: String,
+        /// Which fetch.
+        phase: Phase,
+        /// kube's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// Token discovery: the GET of `kube-public/cluster-info` failed (connection, TLS, HTTP
+    /// status). Retried until the timeout.
+    #[cfg(feature = "kube")]
+    #[error("failed to request the cluster-info ConfigMap from https://{endpoint} ({phase}): {source}")]
+    TokenFetch {
+        /// The dialled endpoint.
+        endpoint: String,
+        /// Which fetch.
+        phase: Phase,
+        /// kube's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// Token discovery: the GET did not answer within the per-request timeout. Retried until
+    /// the timeout.
+    #[cfg(feature = "kube")]
+    #[error(
+        "failed to request the cluster-info ConfigMap from https://{endpoint} ({phase}): no answer within {timeout:?}"
+    )]
+    TokenRequestTimeout {
+        /// The dialled endpoint.
+        endpoint: String,
+        /// Which fetch.
+        phase: Phase,
+        /// The per-request timeout that ran out.
+        timeout: Duration,
+    },
+    /// The polling phase ended without a ConfigMap that carries this token's signature.
+    /// `last` is the last recorded error (what kubeadm reports).
+    #[cfg(feature = "kube")]
+    #[error(
+        "timed out after {timeout:?} waiting for the cluster-info ConfigMap at https://{endpoint} to carry a JWS signature for token ID {token_id:?} ({phase}); last error: {last}"
+    )]
+    SignatureTimeout {
+        /// The token's id (public).
+        token_id: String,
+        /// The dialled endpoint.
+        endpoint: String,
+        /// Which fetch.
+        phase: Phase,
+        /// The polling phase's timeout.
+        timeout: Duration,
+        /// The last error recorded while polling.
+        #[source]
+        last: Box<Error>,
+    },
+    /// Fetch #2's TLS handshake rejected the server certificate: it does not chain to the CA
+    /// bundle that cluster-info carries (and the pins matched), or it does not cover the
+    /// dialled host. Terminal: someone else answers at this endpoint, or the server's
+    /// certificate lacks the endpoint as a SAN.
+    #[cfg(feature = "kube")]
+    #[error(
+        "the API server at https://{endpoint} is not trusted: its certificate is not signed by the CA discovered in the cluster-info ConfigMap, or does not cover {endpoint}: {reason}"
+    )]
+    UntrustedServerCertificate {
+        /// The dialled endpoint.
+        endpoint: String,
+        /// rustls's reason.
+        reason: String,
+    },
+    /// Fetch #2 returned another `kubeconfig` than the signed one of fetch #1.
+    #[cfg(feature = "kube")]
+    #[error(
+        "the second kubeconfig from the cluster-info ConfigMap (using validated TLS) was different from the first: https://{endpoint} served another kubeconfig over verified TLS than the signed one it served before"
+    )]
+    KubeconfigChanged {
+        /// The dialled endpoint.
+        endpoint: String,
+    },
+
+    // File / HTTPS discovery (feature `kube`).
+    /// The location is a URL with another scheme than `https` (or `file`). Checked before any
+    /// I/O.
+    #[cfg(feature = "kube")]
+    #[error(
+        "invalid discovery file {location:?}: if a URL is used, the scheme must be https (found {scheme:?}); use an https:// URL or a local path"
+    )]
+    UnsupportedScheme {
+        /// The location as given.
+        location: String,
+        /// Its scheme, lower-cased.
+        scheme: String,
+    },
+    /// The location is not a usable HTTPS URL or file path (e.g. no host, empty path).
+    #[cfg(feature = "kube")]
+    #[error("invalid discovery file {location:?}: not a valid HTTPS URL or a file on disk: {reason}")]
+    InvalidLocation {
+        /// The location as given.
+        location: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// File discovery: the local discovery file could not be read or parsed.
+    #[cfg(feature = "kube")]
+    #[error("couldn't load the discovery kubeconfig {path:?}: {source}")]
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// The kubeconfig crate's error.
+        #[source]
+        source: kubetrust_kubeconfig::Error,
+    },
+    /// The HTTPS client for the download could not be built (e.g. an unusable root).
+    #[cfg(feature = "kube")]
+    #[error("couldn't build an HTTPS client to fetch the discovery kubeconfig from {url}: {source}")]
+    DownloadClient {
+        /// The URL.
+        url: String,
+        /// kube's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The download failed: connection, TLS (server certificate not trusted), or reading the
+    /// body.
+    #[cfg(feature = "kube")]
+    #[error("error trying to fetch discovery kubeconfig over HTTPS from {url}: {source}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// kube's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The server answered with another status than 200 (redirects are not followed).
+    #[cfg(feature = "kube")]
+    #[error(
+        "error trying to fetch discovery kubeconfig over HTTPS from {url}, received status {status}{}",
+        if (300..400).contains(status) { " (redirects are not followed: use the final https:// URL)" } else { "" }
+    )]
+    DownloadStatus {
+        /// The URL.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The body is larger than [`MAX_DOWNLOAD_SIZE`](crate::file::MAX_DOWNLOAD_SIZE).
+    #[cfg(feature = "kube")]
+    #[error("the discovery kubeconfig at {url} is larger than {limit} bytes; refusing to read it")]
+    DownloadTooLarge {
+        /// The URL.
+        url: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The download did not finish within the discovery timeout.
+    #[cfg(feature = "kube")]
+    #[error(
+        "error trying to fetch discovery kubeconfig over HTTPS from {url}: no complete answer within {timeout:?}"
+    )]
+    DownloadTimeout {
+        /// The URL.
+        url: String,
+        /// The timeout that ran out.
+        timeout: Duration,
+    },
+    /// HTTPS discovery: the downloaded bytes are not a kubeconfig.
+    #[cfg(feature = "kube")]
+    #[error("the discovery kubeconfig downloaded from {url} is not a valid kubeconfig: {source}")]
+    Parse {
+        /// The URL.
+        url: String,
+        /// The kubeconfig crate's error.
+        #[source]
+        source: kubetrust_kubeconfig::Error,
+    },
+    /// The discovery kubeconfig defines no cluster.
+    #[cfg(feature = "kube")]
+    #[error("the provided kubeconfig file must have at least one Cluster defined ({location})")]
+    NoCluster {
+        /// Where the kubeconfig came from.
+        location: String,
+    },
+    /// Neither an unnamed cluster nor a current context naming an existing cluster.
+    #[cfg(feature = "kube")]
+    #[error(
+        "the provided kubeconfig file must have a unnamed Cluster or a CurrentContext that specifies a non-nil Cluster ({location}: current-context {current_context:?})"
+    )]
+    NoCurrentCluster {
+        /// Where the kubeconfig came from.
+        location: String,
+        /// The file's `current-context`.
+        current_context: String,
+    },
+    /// A reference in the discovery kubeconfig does not resolve: unknown user, unreadable CA /
+    /// certificate / key / token file, bad PEM.
+    #[cfg(feature = "kube")]
+    #[error("the discovery kubeconfig {location} is invalid: {source}")]
+    Invalid {
+        /// Where the kubeconfig came from.
+        location: String,
+        /// The kubeconfig crate's error.
+        #[source]
+        source: kubetrust_kubeconfig::Error,
+    },
+    /// No TLS bootstrap token was given and the file's current user has no credentials.
+    #[cfg(feature = "kube")]
+    #[error(
+        "could not find authentication credentials for the TLS bootstrap process. Please use Token discovery, a discovery file with embedded authentication credentials or a discovery file without authentication credentials but with the TLSBootstrapToken flag ({location})"
+    )]
+    NoCredentials {
+        /// Where the kubeconfig came from.
+        location: String,
+    },
+    /// File discovery: the client for the cluster-info GET could not be built from the
+    /// discovery kubeconfig's settings.
+    #[cfg(feature = "kube")]
+    #[error("couldn't build a client for {server} from the discovery kubeconfig: {source}")]
+    FileClient {
+        /// The file's server URL.
+        server: String,
+        /// kube's error (or the kubeconfig crate's, converting the file for kube).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// File discovery: the cluster-info GET failed (connection, TLS, HTTP status other than
+    /// 403). Retried until the timeout.
+    #[cfg(feature = "kube")]
+    #[error("failed to request the cluster-info ConfigMap from {server}: {source}")]
+    FileFetch {
+        /// The file's server URL.
+        server: String,
+        /// kube's error.
+        #[source]
+        source: kube::Error,
+    },
+    /// File discovery: the cluster-info GET did not answer within the per-request timeout.
+    /// Retried until the timeout.
+    #[cfg(feature = "kube")]
+    #[error("failed to request the cluster-info ConfigMap from {server}: no answer within {timeout:?}")]
+    FileRequestTimeout {
+        /// The file's server URL.
+        server: String,
+        /// The per-request timeout.
+        timeout: Duration,
+    },
+    /// Polling cluster-info ended without an answer; `last` is the last error.
+    #[cfg(feature = "kube")]
+    #[error("Abort reading the cluster-info ConfigMap after timeout of {timeout:?}: {last}")]
+    ClusterInfoTimeout {
+        /// The discovery timeout.
+        timeout: Duration,
+        /// The last error recorded while polling.
+        #[source]
+        last: Box<Error>,
+    },
+    /// The file sets `insecure-skip-tls-verify` and has no CA: the CA that cluster-info offers
+    /// came over an unverified connection and is not copied in.
+    #[cfg(feature = "kube")]
+    #[error(
+        "the discovery kubeconfig {location} sets insecure-skip-tls-verify and has no certificate-authority-data, so the CA offered by the cluster-info ConfigMap at {server} cannot be trusted; put the cluster CA into the discovery kubeconfig or remove insecure-skip-tls-verify"
+    )]
+    InsecureCaCopy {
+        /// Where the kubeconfig came from.
+        location: String,
+        /// The file's server URL.
+        server: String,
+    },
 }
 
 impl Error {
-    /// Whether asking the API server again can change the outcome: only a missing signature
-    /// (the bootstrap signer runs asynchronously). Every other failure is terminal, as in
-    /// kubeadm, so an attacker cannot probe by making a node retry.
+    /// Whether asking the API server again can change the outcome.
+    ///
+    /// Of the [`validate`](crate::validate) checks, only a missing signature
+    /// ([`NoSignatureForToken`](Error::NoSignatureForToken): the bootstrap signer runs
+    /// asynchronously); every other check is terminal, as in kubeadm, so an attacker cannot
+    /// probe by making a node retry. Of the network steps (feature `kube`), exactly the
+    /// failed or unanswered cluster-info GETs that token and file discovery retry themselves
+    /// until their timeout: `TokenFetch`, `TokenRequestTimeout`, `FileFetch` and
+    /// `FileRequestTimeout`. These reach the caller only as the `last` error of
+    /// `SignatureTimeout` or `ClusterInfoTimeout`; every other variant, those two timeouts
+    /// included, is terminal.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::NoSignatureForToken { .. })
+        matches!(self, Error::NoSignatureForToken { .. }) || self.is_polled_fetch_failure()
+    }
+
+    /// A failed or unanswered cluster-info GET of token or file discovery's polling.
+    #[cfg(feature = "kube")]
+    fn is_polled_fetch_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::TokenFetch { .. }
+                | Error::TokenRequestTimeout { .. }
+                | Error::FileFetch { .. }
+                | Error::FileRequestTimeout { .. }
+        )
+    }
+
+    /// Without the `kube` feature there is no polling.
+    #[cfg(not(feature = "kube"))]
+    fn is_polled_fetch_failure(&self) -> bool {
+        false
     }
 }
 

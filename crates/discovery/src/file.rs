@@ -21,9 +21,11 @@
 //! The result, [`FileDiscovered`], holds the bootstrap kubeconfig: with a TLS bootstrap token,
 //! kubeadm's `tls-bootstrap-token-user` kubeconfig for the file's server and CA; otherwise the
 //! file's own kubeconfig, flattened. Neither errors nor logs contain credentials.
+//!
+//! Failures are the crate's [`Error`], its file / HTTPS discovery variants
+//! ([`Error::UnsupportedScheme`] to [`Error::InsecureCaCopy`]).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use http_body_util::{BodyExt, Limited};
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -33,8 +35,8 @@ use kubetrust_bootstrap_token::BootstrapToken;
 use kubetrust_kubeconfig::{AuthInfo, Cluster, Config, SecretString};
 use tokio::time::Instant;
 
-use crate::KUBECONFIG_KEY;
 use crate::timing::Timing;
+use crate::{Error, KUBECONFIG_KEY};
 
 /// The largest discovery kubeconfig accepted over HTTPS (1 MiB).
 pub const MAX_DOWNLOAD_SIZE: usize = 1 << 20;
@@ -43,178 +45,6 @@ const NAMESPACE: &str = "kube-public";
 const CONFIG_MAP: &str = "cluster-info";
 /// The user of the kubeconfig built for the cluster-info GET (never written anywhere).
 const FETCH_NAME: &str = "discovery";
-
-/// Why file or HTTPS discovery failed: one variant per failed check.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FileDiscoveryError {
-    /// The location is a URL with another scheme than `https` (or `file`). Checked before any
-    /// I/O.
-    #[error(
-        "invalid discovery file {location:?}: if a URL is used, the scheme must be https (found {scheme:?}); use an https:// URL or a local path"
-    )]
-    UnsupportedScheme {
-        /// The location as given.
-        location: String,
-        /// Its scheme, lower-cased.
-        scheme: String,
-    },
-    /// The location is not a usable HTTPS URL or file path (e.g. no host, empty path).
-    #[error("invalid discovery file {location:?}: not a valid HTTPS URL or a file on disk: {reason}")]
-    InvalidLocation {
-        /// The location as given.
-        location: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The local discovery file could not be read or parsed.
-    #[error("couldn't load the discovery kubeconfig {path:?}: {source}")]
-    Load {
-        /// The file.
-        path: PathBuf,
-        /// The kubeconfig crate's error.
-        #[source]
-        source: kubetrust_kubeconfig::Error,
-    },
-    /// The HTTPS client for the download could not be built (e.g. an unusable root).
-    #[error("couldn't build an HTTPS client to fetch the discovery kubeconfig from {url}: {source}")]
-    DownloadClient {
-        /// The URL.
-        url: String,
-        /// kube's error.
-        #[source]
-        source: kube::Error,
-    },
-    /// The download failed: connection, TLS (server certificate not trusted), or reading the
-    /// body.
-    #[error("error trying to fetch discovery kubeconfig over HTTPS from {url}: {source}")]
-    Download {
-        /// The URL.
-        url: String,
-        /// kube's error.
-        #[source]
-        source: kube::Error,
-    },
-    /// The server answered with another status than 200 (redirects are not followed).
-    #[error(
-        "error trying to fetch discovery kubeconfig over HTTPS from {url}, received status {status}{}",
-        if (300..400).contains(status) { " (redirects are not followed: use the final https:// URL)" } else { "" }
-    )]
-    DownloadStatus {
-        /// The URL.
-        url: String,
-        /// The HTTP status code.
-        status: u16,
-    },
-    /// The body is larger than [`MAX_DOWNLOAD_SIZE`].
-    #[error("the discovery kubeconfig at {url} is larger than {limit} bytes; refusing to read it")]
-    DownloadTooLarge {
-        /// The URL.
-        url: String,
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// The download did not finish within the discovery timeout.
-    #[error(
-        "error trying to fetch discovery kubeconfig over HTTPS from {url}: no complete answer within {timeout:?}"
-    )]
-    DownloadTimeout {
-        /// The URL.
-        url: String,
-        /// The timeout that ran out.
-        timeout: Duration,
-    },
-    /// The downloaded bytes are not a kubeconfig.
-    #[error("the discovery kubeconfig downloaded from {url} is not a valid kubeconfig: {source}")]
-    Parse {
-        /// The URL.
-        url: String,
-        /// The kubeconfig crate's error.
-        #[source]
-        source: kubetrust_kubeconfig::Error,
-    },
-    /// The kubeconfig defines no cluster.
-    #[error("the provided kubeconfig file must have at least one Cluster defined ({location})")]
-    NoCluster {
-        /// Where the kubeconfig came from.
-        location: String,
-    },
-    /// Neither an unnamed cluster nor a current context naming an existing cluster.
-    #[error(
-        "the provided kubeconfig file must have a unnamed Cluster or a CurrentContext that specifies a non-nil Cluster ({location}: current-context {current_context:?})"
-    )]
-    NoCurrentCluster {
-        /// Where the kubeconfig came from.
-        location: String,
-        /// The file's `current-context`.
-        current_context: String,
-    },
-    /// A reference in the kubeconfig does not resolve: unknown user, unreadable CA /
-    /// certificate / key / token file, bad PEM.
-    #[error("the discovery kubeconfig {location} is invalid: {source}")]
-    Invalid {
-        /// Where the kubeconfig came from.
-        location: String,
-        /// The kubeconfig crate's error.
-        #[source]
-        source: kubetrust_kubeconfig::Error,
-    },
-    /// No TLS bootstrap token was given and the file's current user has no credentials.
-    #[error(
-        "could not find authentication credentials for the TLS bootstrap process. Please use Token discovery, a discovery file with embedded authentication credentials or a discovery file without authentication credentials but with the TLSBootstrapToken flag ({location})"
-    )]
-    NoCredentials {
-        /// Where the kubeconfig came from.
-        location: String,
-    },
-    /// The client for the cluster-info GET could not be built from the file's settings.
-    #[error("couldn't build a client for {server} from the discovery kubeconfig: {source}")]
-    Client {
-        /// The file's server URL.
-        server: String,
-        /// kube's error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync + 'static>,
-    },
-    /// The cluster-info GET failed (connection, TLS, HTTP status other than 403). Retried until
-    /// the timeout.
-    #[error("failed to request the cluster-info ConfigMap from {server}: {source}")]
-    Fetch {
-        /// The file's server URL.
-        server: String,
-        /// kube's error.
-        #[source]
-        source: kube::Error,
-    },
-    /// The cluster-info GET did not answer within the per-request timeout. Retried.
-    #[error("failed to request the cluster-info ConfigMap from {server}: no answer within {timeout:?}")]
-    RequestTimeout {
-        /// The file's server URL.
-        server: String,
-        /// The per-request timeout.
-        timeout: Duration,
-    },
-    /// Polling cluster-info ended without an answer; `last` is the last error.
-    #[error("Abort reading the cluster-info ConfigMap after timeout of {timeout:?}: {last}")]
-    ClusterInfoTimeout {
-        /// The discovery timeout.
-        timeout: Duration,
-        /// The last error recorded while polling.
-        #[source]
-        last: Box<FileDiscoveryError>,
-    },
-    /// The file sets `insecure-skip-tls-verify` and has no CA: the CA that cluster-info offers
-    /// came over an unverified connection and is not copied in.
-    #[error(
-        "the discovery kubeconfig {location} sets insecure-skip-tls-verify and has no certificate-authority-data, so the CA offered by the cluster-info ConfigMap at {server} cannot be trusted; put the cluster CA into the discovery kubeconfig or remove insecure-skip-tls-verify"
-    )]
-    InsecureCaCopy {
-        /// Where the kubeconfig came from.
-        location: String,
-        /// The file's server URL.
-        server: String,
-    },
-}
 
 /// Where the discovery kubeconfig is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -293,14 +123,14 @@ impl FileDiscovery {
     }
 
     /// Runs file/HTTPS discovery (see the module docs). The location is checked before any I/O.
-    pub async fn discover(&self) -> Result<FileDiscovered, FileDiscoveryError> {
+    pub async fn discover(&self) -> Result<FileDiscovered, Error> {
         let config = match self.parse_location()? {
             Location::File(path) => {
-                Config::from_file(&path).map_err(|source| FileDiscoveryError::Load { path, source })?
+                Config::from_file(&path).map_err(|source| Error::Load { path, source })?
             }
             Location::Https(url) => {
                 let bytes = self.download(&url).await?;
-                Config::from_bytes(&bytes).map_err(|source| FileDiscoveryError::Parse {
+                Config::from_bytes(&bytes).map_err(|source| Error::Parse {
                     url: url.to_string(),
                     source,
                 })?
@@ -308,7 +138,7 @@ impl FileDiscovery {
         };
         let mut current = self.current(config)?;
         if self.tls_bootstrap_token.is_none() && !has_credentials(&current.user) {
-            return Err(FileDiscoveryError::NoCredentials {
+            return Err(Error::NoCredentials {
                 location: self.location.clone(),
             });
         }
@@ -336,9 +166,9 @@ impl FileDiscovery {
 
     /// Go's `url.Parse` scheme rules: a scheme is `[A-Za-z][A-Za-z0-9+.-]*` before the first
     /// `:`; without one the location is a path.
-    fn parse_location(&self) -> Result<Location, FileDiscoveryError> {
+    fn parse_location(&self) -> Result<Location, Error> {
         let location = self.location.as_str();
-        let invalid = |reason: &str| FileDiscoveryError::InvalidLocation {
+        let invalid = |reason: &str| Error::InvalidLocation {
             location: redact_userinfo(location),
             reason: reason.to_owned(),
         };
@@ -379,7 +209,7 @@ impl FileDiscovery {
                 }
                 Ok(Location::File(PathBuf::from(path)))
             }
-            _ => Err(FileDiscoveryError::UnsupportedScheme {
+            _ => Err(Error::UnsupportedScheme {
                 location: redact_userinfo(location),
                 scheme,
             }),
@@ -387,9 +217,9 @@ impl FileDiscovery {
     }
 
     /// One GET of `url`, no redirects, body capped, bounded by the discovery timeout.
-    async fn download(&self, url: &http::Uri) -> Result<Vec<u8>, FileDiscoveryError> {
+    async fn download(&self, url: &http::Uri) -> Result<Vec<u8>, Error> {
         let shown = url.to_string();
-        let client_error = |source| FileDiscoveryError::DownloadClient {
+        let client_error = |source| Error::DownloadClient {
             url: shown.clone(),
             source,
         };
@@ -410,14 +240,14 @@ impl FileDiscovery {
             .body(kube::client::Body::empty())
             .map_err(|e| client_error(kube::Error::HttpError(e)))?;
         let fetch = async {
-            let download_error = |source| FileDiscoveryError::Download {
+            let download_error = |source| Error::Download {
                 url: shown.clone(),
                 source,
             };
             let response = client.send(request).await.map_err(download_error)?;
             let status = response.status().as_u16();
             if status != 200 {
-                return Err(FileDiscoveryError::DownloadStatus {
+                return Err(Error::DownloadStatus {
                     url: shown.clone(),
                     status,
                 });
@@ -427,19 +257,17 @@ impl FileDiscovery {
                 .await
             {
                 Ok(collected) => Ok(collected.to_bytes().to_vec()),
-                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                    Err(FileDiscoveryError::DownloadTooLarge {
-                        url: shown.clone(),
-                        limit: MAX_DOWNLOAD_SIZE,
-                    })
-                }
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::DownloadTooLarge {
+                    url: shown.clone(),
+                    limit: MAX_DOWNLOAD_SIZE,
+                }),
                 Err(e) => Err(download_error(kube::Error::Service(e))),
             }
         };
         tokio::time::timeout(self.timing.timeout(), fetch)
             .await
             .unwrap_or_else(|_elapsed| {
-                Err(FileDiscoveryError::DownloadTimeout {
+                Err(Error::DownloadTimeout {
                     url: shown.clone(),
                     timeout: self.timing.timeout(),
                 })
@@ -453,12 +281,12 @@ impl FileDiscovery {
     }
 
     /// kubeadm's `ValidateConfigInfo` checks 1–5: the current cluster and user, files read in.
-    fn current(&self, config: Config) -> Result<Current, FileDiscoveryError> {
+    fn current(&self, config: Config) -> Result<Current, Error> {
         let location = || self.location.clone();
         if config.clusters.is_empty() {
-            return Err(FileDiscoveryError::NoCluster { location: location() });
+            return Err(Error::NoCluster { location: location() });
         }
-        let invalid = |source| FileDiscoveryError::Invalid {
+        let invalid = |source| Error::Invalid {
             location: location(),
             source,
         };
@@ -471,7 +299,7 @@ impl FileDiscovery {
             match context.filter(|c| config.cluster(&c.context.cluster).is_some()) {
                 Some(c) => c.context.cluster.clone(),
                 None => {
-                    return Err(FileDiscoveryError::NoCurrentCluster {
+                    return Err(Error::NoCurrentCluster {
                         location: location(),
                         current_context: config.current_context.clone(),
                     });
@@ -501,9 +329,9 @@ impl FileDiscovery {
     }
 
     /// A client with the file's server, TLS settings and credentials.
-    async fn cluster_info_client(&self, current: &Current) -> Result<Client, FileDiscoveryError> {
+    async fn cluster_info_client(&self, current: &Current) -> Result<Client, Error> {
         let server = &current.cluster.server;
-        let client_error = |source| FileDiscoveryError::Client {
+        let client_error = |source| Error::FileClient {
             server: server.clone(),
             source,
         };
@@ -533,7 +361,7 @@ impl FileDiscovery {
     /// Polls `GET kube-public/cluster-info` until it succeeds (`Some`), is forbidden (`None`:
     /// the TLS handshake checked the server, which is what this GET is for), or the timeout
     /// ends. The first attempt starts at once; then one per interval.
-    async fn poll(&self, client: &Client, server: &str) -> Result<Option<ConfigMap>, FileDiscoveryError> {
+    async fn poll(&self, client: &Client, server: &str) -> Result<Option<ConfigMap>, Error> {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), NAMESPACE);
         let interval = self.timing.retry_interval();
         let mut last = None;
@@ -551,11 +379,11 @@ impl FileDiscovery {
                             );
                             return None;
                         }
-                        Ok(Err(source)) => FileDiscoveryError::Fetch {
+                        Ok(Err(source)) => Error::FileFetch {
                             server: server.to_owned(),
                             source,
                         },
-                        Err(_elapsed) => FileDiscoveryError::RequestTimeout {
+                        Err(_elapsed) => Error::FileRequestTimeout {
                             server: server.to_owned(),
                             timeout: self.timing.request_timeout(),
                         },
@@ -569,9 +397,9 @@ impl FileDiscovery {
         };
         match tokio::time::timeout(self.timing.timeout(), attempts).await {
             Ok(found) => Ok(found),
-            Err(_elapsed) => Err(FileDiscoveryError::ClusterInfoTimeout {
+            Err(_elapsed) => Err(Error::ClusterInfoTimeout {
                 timeout: self.timing.timeout(),
-                last: Box::new(last.unwrap_or(FileDiscoveryError::RequestTimeout {
+                last: Box::new(last.unwrap_or(Error::FileRequestTimeout {
                     server: server.to_owned(),
                     timeout: self.timing.timeout(),
                 })),
@@ -581,11 +409,7 @@ impl FileDiscovery {
 
     /// kubeadm's step 7: warn on another server; copy the CA when the file has none (refused
     /// under `insecure-skip-tls-verify`). Returns whether the CA was copied.
-    fn merge_cluster_info(
-        &self,
-        cluster: &mut Cluster,
-        offered: Cluster,
-    ) -> Result<bool, FileDiscoveryError> {
+    fn merge_cluster_info(&self, cluster: &mut Cluster, offered: Cluster) -> Result<bool, Error> {
         if offered.server != cluster.server {
             tracing::warn!(
                 file_server = %cluster.server,
@@ -597,7 +421,7 @@ impl FileDiscovery {
             return Ok(false);
         }
         if cluster.insecure_skip_tls_verify {
-            return Err(FileDiscoveryError::InsecureCaCopy {
+            return Err(Error::InsecureCaCopy {
                 location: self.location.clone(),
                 server: cluster.server.clone(),
             });
@@ -715,7 +539,7 @@ fn redact_userinfo(location: &str) -> String {
 mod tests {
     use super::*;
 
-    fn location(text: &str) -> Result<Location, FileDiscoveryError> {
+    fn location(text: &str) -> Result<Location, Error> {
         FileDiscovery::new(text).parse_location()
     }
 
@@ -741,7 +565,7 @@ mod tests {
             ("c:x", "c"),
         ] {
             match location(text) {
-                Err(FileDiscoveryError::UnsupportedScheme { scheme: s, .. }) => assert_eq!(s, scheme),
+                Err(Error::UnsupportedScheme { scheme: s, .. }) => assert_eq!(s, scheme),
                 other => panic!("{text}: {other:?}"),
             }
         }
@@ -759,7 +583,7 @@ mod tests {
         }
         for text in ["", "https:///nohost", "file://"] {
             assert!(
-                matches!(location(text), Err(FileDiscoveryError::InvalidLocation { .. })),
+                matches!(location(text), Err(Error::InvalidLocation { .. })),
                 "{text}"
             );
         }

@@ -3,7 +3,9 @@
 //!
 //! [`validate`] is the whole decision as a pure function — no I/O, no clock, no tokio — so a
 //! tool can run it on a ConfigMap it fetched any way it likes. Each failed check is its own
-//! [`Error`] variant; [`Error::is_retryable`] says whether polling again can help. Trust is
+//! [`Error`] variant; [`Error::is_retryable`] says whether polling again can help. That one
+//! [`Error`] serves the whole crate: the checks of [`validate`] (no feature needed), and with
+//! the `kube` feature the network steps of token discovery and of file / HTTPS discovery. Trust is
 //! either a non-empty [`PinSet`] or the explicit [`Trust::UnsafeSkipCaVerification`]: an
 //! empty pin list is an error, never a silent skip.
 //!

@@ -12,10 +12,12 @@
 //!
 //! The result, [`Discovered`], gives the bootstrap kubeconfig for the TLS bootstrap. No request
 //! carries credentials, and neither errors nor logs contain the token secret.
+//!
+//! Failures are the crate's [`Error`]: the checks of [`validate`] as they are, and the token
+//! discovery variants ([`Error::InvalidEndpoint`] to [`Error::KubeconfigChanged`]).
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{Api, Client};
@@ -23,7 +25,7 @@ use kubetrust_bootstrap_token::BootstrapToken;
 use tokio::time::Instant;
 
 use crate::timing::Timing;
-use crate::{ClusterInfoData, JWS_KEY_PREFIX, KUBECONFIG_KEY, Trust, ValidatedClusterInfo, validate};
+use crate::{ClusterInfoData, Error, JWS_KEY_PREFIX, KUBECONFIG_KEY, Trust, ValidatedClusterInfo, validate};
 
 const NAMESPACE: &str = "kube-public";
 const CONFIG_MAP: &str = "cluster-info";
@@ -45,101 +47,6 @@ impl fmt::Display for Phase {
             Phase::Verified => "second fetch, TLS verified against the discovered CA",
         })
     }
-}
-
-/// Why token discovery failed: a failed check of [`validate`], or one of the
-/// network steps around it.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DiscoveryError {
-    /// The API server endpoint is not `host:port` (checked before any I/O).
-    #[error(
-        "invalid API server endpoint {endpoint:?}: {reason}; expected host:port, with an IPv6 address in brackets (e.g. 10.0.0.10:6443 or [fd00::10]:6443)"
-    )]
-    InvalidEndpoint {
-        /// The endpoint as given.
-        endpoint: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The HTTPS client could not be built (e.g. a discovered CA certificate that rustls
-    /// cannot use as a root).
-    #[error("couldn't build an HTTPS client for https://{endpoint} ({phase}): {source}")]
-    Client {
-        /// The dialled endpoint.
-        endpoint: String,
-        /// Which fetch.
-        phase: Phase,
-        /// kube's error.
-        #[source]
-        source: kube::Error,
-    },
-    /// The GET of `kube-public/cluster-info` failed (connection, TLS, HTTP status). Retried
-    /// until the timeout.
-    #[error("failed to request the cluster-info ConfigMap from https://{endpoint} ({phase}): {source}")]
-    Fetch {
-        /// The dialled endpoint.
-        endpoint: String,
-        /// Which fetch.
-        phase: Phase,
-        /// kube's error.
-        #[source]
-        source: kube::Error,
-    },
-    /// The GET did not answer within the per-request timeout. Retried until the timeout.
-    #[error(
-        "failed to request the cluster-info ConfigMap from https://{endpoint} ({phase}): no answer within {timeout:?}"
-    )]
-    RequestTimeout {
-        /// The dialled endpoint.
-        endpoint: String,
-        /// Which fetch.
-        phase: Phase,
-        /// The per-request timeout that ran out.
-        timeout: Duration,
-    },
-    /// The polling phase ended without a ConfigMap that carries this token's signature.
-    /// `last` is the last recorded error (what kubeadm reports).
-    #[error(
-        "timed out after {timeout:?} waiting for the cluster-info ConfigMap at https://{endpoint} to carry a JWS signature for token ID {token_id:?} ({phase}); last error: {last}"
-    )]
-    SignatureTimeout {
-        /// The token's id (public).
-        token_id: String,
-        /// The dialled endpoint.
-        endpoint: String,
-        /// Which fetch.
-        phase: Phase,
-        /// The polling phase's timeout.
-        timeout: Duration,
-        /// The last error recorded while polling.
-        #[source]
-        last: Box<DiscoveryError>,
-    },
-    /// A check of [`validate`] failed on fetch #1's ConfigMap (terminal).
-    #[error(transparent)]
-    Validation(#[from] crate::Error),
-    /// Fetch #2's TLS handshake rejected the server certificate: it does not chain to the CA
-    /// bundle that cluster-info carries (and the pins matched), or it does not cover the
-    /// dialled host. Terminal: someone else answers at this endpoint, or the server's
-    /// certificate lacks the endpoint as a SAN.
-    #[error(
-        "the API server at https://{endpoint} is not trusted: its certificate is not signed by the CA discovered in the cluster-info ConfigMap, or does not cover {endpoint}: {reason}"
-    )]
-    UntrustedServerCertificate {
-        /// The dialled endpoint.
-        endpoint: String,
-        /// rustls's reason.
-        reason: String,
-    },
-    /// Fetch #2 returned another `kubeconfig` than the signed one of fetch #1.
-    #[error(
-        "the second kubeconfig from the cluster-info ConfigMap (using validated TLS) was different from the first: https://{endpoint} served another kubeconfig over verified TLS than the signed one it served before"
-    )]
-    KubeconfigChanged {
-        /// The dialled endpoint.
-        endpoint: String,
-    },
 }
 
 /// What token discovery needs: the endpoint to dial, the token, how to trust the CA, and the
@@ -208,7 +115,7 @@ impl TokenDiscovery {
 
     /// Runs token discovery: fetch #1, [`validate`], and fetch #2 unless the
     /// trust is [`Trust::UnsafeSkipCaVerification`]. The endpoint is checked before any I/O.
-    pub async fn discover(&self) -> Result<Discovered, DiscoveryError> {
+    pub async fn discover(&self) -> Result<Discovered, Error> {
         check_endpoint(&self.endpoint).map_err(|reason| self.invalid_endpoint(reason))?;
         let url: http::Uri = format!("https://{}", self.endpoint)
             .parse()
@@ -235,7 +142,7 @@ impl TokenDiscovery {
             let verified = self.client(&url, Phase::Verified, Some(roots))?;
             let second = self.poll(&verified, Phase::Verified).await?;
             if second.entry(KUBECONFIG_KEY) != Some(info.kubeconfig()) {
-                return Err(DiscoveryError::KubeconfigChanged {
+                return Err(Error::KubeconfigChanged {
                     endpoint: self.endpoint.clone(),
                 });
             }
@@ -255,8 +162,8 @@ impl TokenDiscovery {
         })
     }
 
-    fn invalid_endpoint(&self, reason: impl Into<String>) -> DiscoveryError {
-        DiscoveryError::InvalidEndpoint {
+    fn invalid_endpoint(&self, reason: impl Into<String>) -> Error {
+        Error::InvalidEndpoint {
             endpoint: self.endpoint.clone(),
             reason: reason.into(),
         }
@@ -264,12 +171,7 @@ impl TokenDiscovery {
 
     /// An anonymous client; `roots` = `None` skips TLS verification (fetch #1), else the only
     /// trusted roots (DER), never the system's.
-    fn client(
-        &self,
-        url: &http::Uri,
-        phase: Phase,
-        roots: Option<Vec<Vec<u8>>>,
-    ) -> Result<Client, DiscoveryError> {
+    fn client(&self, url: &http::Uri, phase: Phase, roots: Option<Vec<Vec<u8>>>) -> Result<Client, Error> {
         let mut config = kube::Config::new(url.clone());
         config.default_namespace = NAMESPACE.to_owned();
         self.timing.apply(&mut config);
@@ -277,7 +179,7 @@ impl TokenDiscovery {
         config.accept_invalid_certs = roots.is_none();
         // An empty root store for the unverified fetch keeps the platform trust store out.
         config.root_cert = Some(roots.unwrap_or_default());
-        Client::try_from(config).map_err(|source| DiscoveryError::Client {
+        Client::try_from(config).map_err(|source| Error::TokenClient {
             endpoint: self.endpoint.clone(),
             phase,
             source,
@@ -286,7 +188,7 @@ impl TokenDiscovery {
 
     /// Polls until a GET succeeds and carries this token's signature: first attempt at once,
     /// then one every interval (from the start of the previous attempt) until the timeout.
-    async fn poll(&self, client: &Client, phase: Phase) -> Result<ConfigMap, DiscoveryError> {
+    async fn poll(&self, client: &Client, phase: Phase) -> Result<ConfigMap, Error> {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), NAMESPACE);
         let token_id = self.token.id();
         let jws_key = token_id.jws_key();
@@ -301,7 +203,7 @@ impl TokenDiscovery {
             });
             let last = match tokio::time::timeout(budget, api.get(CONFIG_MAP)).await {
                 Ok(Ok(cm)) if cm.entry(&jws_key).is_some() => return Ok(cm),
-                Ok(Ok(cm)) => DiscoveryError::Validation(crate::Error::NoSignatureForToken {
+                Ok(Ok(cm)) => Error::NoSignatureForToken {
                     token_id: token_id.as_str().to_owned(),
                     signed_ids: cm
                         .keys()
@@ -309,9 +211,9 @@ impl TokenDiscovery {
                         .filter_map(|k| k.strip_prefix(JWS_KEY_PREFIX))
                         .map(str::to_owned)
                         .collect(),
-                }),
+                },
                 Ok(Err(source)) => self.fetch_error(phase, source)?,
-                Err(_elapsed) => DiscoveryError::RequestTimeout {
+                Err(_elapsed) => Error::TokenRequestTimeout {
                     endpoint: self.endpoint.clone(),
                     phase,
                     timeout: budget,
@@ -337,7 +239,7 @@ impl TokenDiscovery {
                     if let Some(deadline) = deadline {
                         tokio::time::sleep_until(deadline).await;
                     }
-                    return Err(DiscoveryError::SignatureTimeout {
+                    return Err(Error::SignatureTimeout {
                         token_id: token_id.as_str().to_owned(),
                         endpoint: self.endpoint.clone(),
                         phase,
@@ -350,16 +252,16 @@ impl TokenDiscovery {
     }
 
     /// A failed GET: retryable, except a rejected server certificate on the verified fetch.
-    fn fetch_error(&self, phase: Phase, source: kube::Error) -> Result<DiscoveryError, DiscoveryError> {
+    fn fetch_error(&self, phase: Phase, source: kube::Error) -> Result<Error, Error> {
         if phase == Phase::Verified
             && let Some(reason) = certificate_error(&source)
         {
-            return Err(DiscoveryError::UntrustedServerCertificate {
+            return Err(Error::UntrustedServerCertificate {
                 endpoint: self.endpoint.clone(),
                 reason,
             });
         }
-        Ok(DiscoveryError::Fetch {
+        Ok(Error::TokenFetch {
             endpoint: self.endpoint.clone(),
             phase,
             source,
@@ -468,6 +370,8 @@ fn is_host_name(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     const TOKEN: &str = "7h3k9q.x2m5p8r1t4w7z0c3";
@@ -526,22 +430,22 @@ mod tests {
             .with_tls_bootstrap_token(other);
         let errors = [
             d.invalid_endpoint("x"),
-            DiscoveryError::RequestTimeout {
+            Error::TokenRequestTimeout {
                 endpoint: d.endpoint.clone(),
                 phase: Phase::Unverified,
                 timeout: Duration::from_secs(1),
             },
-            DiscoveryError::SignatureTimeout {
+            Error::SignatureTimeout {
                 token_id: d.token.id().as_str().to_owned(),
                 endpoint: d.endpoint.clone(),
                 phase: Phase::Verified,
                 timeout: Duration::from_secs(1),
-                last: Box::new(DiscoveryError::Validation(crate::Error::NoSignatureForToken {
+                last: Box::new(Error::NoSignatureForToken {
                     token_id: d.token.id().as_str().to_owned(),
                     signed_ids: vec![],
-                })),
+                }),
             },
-            DiscoveryError::KubeconfigChanged {
+            Error::KubeconfigChanged {
                 endpoint: d.endpoint.clone(),
             },
         ];

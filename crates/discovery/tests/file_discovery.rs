@@ -19,8 +19,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use kubetrust_bootstrap_token::BootstrapToken;
-use kubetrust_discovery::Timing;
-use kubetrust_discovery::file::{FileDiscovered, FileDiscovery, FileDiscoveryError};
+use kubetrust_discovery::file::{FileDiscovered, FileDiscovery};
+use kubetrust_discovery::{Error, Timing};
 use kubetrust_kubeconfig::{BOOTSTRAP_TOKEN_USER, ClientCredentials, ClusterEndpoint, Config, SecretString};
 use kubetrust_pki::CertificateAuthority;
 use support::{Reply, Server, cluster_info_data, listen, new_ca};
@@ -83,7 +83,7 @@ async fn api_server(issuer: &CertificateAuthority, ca: &CertificateAuthority) ->
 }
 
 /// HTTPS discovery of `url` trusting only `ca` for the download, with the TLS bootstrap token.
-async fn download(url: &str, ca: &CertificateAuthority) -> Result<FileDiscovered, FileDiscoveryError> {
+async fn download(url: &str, ca: &CertificateAuthority) -> Result<FileDiscovered, Error> {
     discovery(url)
         .with_download_roots(der(ca))
         .with_tls_bootstrap_token(token())
@@ -119,7 +119,7 @@ fn discovery(location: &str) -> FileDiscovery {
 }
 
 /// Discovery of `location` with the TLS bootstrap token, expected to fail.
-async fn failure(location: &str) -> FileDiscoveryError {
+async fn failure(location: &str) -> Error {
     discovery(location)
         .with_tls_bootstrap_token(token())
         .discover()
@@ -128,7 +128,7 @@ async fn failure(location: &str) -> FileDiscoveryError {
 }
 
 /// `err`'s message contains `text` (a kubeadm text).
-fn assert_says(err: &FileDiscoveryError, text: &str) {
+fn assert_says(err: &Error, text: &str) {
     assert!(err.to_string().contains(text), "{err}");
 }
 
@@ -194,7 +194,7 @@ async fn no_credentials_and_no_token_is_an_error_before_the_network() {
     let (api, server) = api_server(&ca, &ca).await;
     let (_dir, path) = local_file(&server, Some(&ca), false, None);
     let err = discovery(&path).discover().await.unwrap_err();
-    assert!(matches!(err, FileDiscoveryError::NoCredentials { .. }), "{err:?}");
+    assert!(matches!(err, Error::NoCredentials { .. }), "{err:?}");
     assert_says(
         &err,
         "could not find authentication credentials for the TLS bootstrap process.",
@@ -209,7 +209,7 @@ async fn http_urls_are_refused_before_any_io() {
     let url = format!("{}{DOWNLOAD_PATH}", server.replacen("https://", "http://", 1));
     let err = failure(&url).await;
     assert!(
-        matches!(&err, FileDiscoveryError::UnsupportedScheme { scheme, .. } if scheme == "http"),
+        matches!(&err, Error::UnsupportedScheme { scheme, .. } if scheme == "http"),
         "{err:?}"
     );
     assert_says(&err, "if a URL is used, the scheme must be https");
@@ -232,7 +232,7 @@ async fn https_download_needs_status_200() {
     let url = format!("{server}/missing.yaml");
     let err = download(&url, &ca).await.unwrap_err();
     assert!(
-        matches!(err, FileDiscoveryError::DownloadStatus { status: 404, .. }),
+        matches!(err, Error::DownloadStatus { status: 404, .. }),
         "{err:?}"
     );
     assert_eq!(
@@ -250,7 +250,7 @@ async fn https_download_from_an_untrusted_server_is_refused() {
     let err = download(&format!("{server}{DOWNLOAD_PATH}"), &ca)
         .await
         .unwrap_err();
-    assert!(matches!(err, FileDiscoveryError::Download { .. }), "{err:?}");
+    assert!(matches!(err, Error::Download { .. }), "{err:?}");
     assert_eq!(api.connections(), 1);
     assert_eq!(api.requests(), 0);
 }
@@ -281,10 +281,7 @@ async fn no_ca_copy_under_insecure_skip_tls_verify() {
     let (api, server) = api_server(&ca, &ca).await;
     let (_dir, path) = local_file(&server, None, true, None);
     let err = failure(&path).await;
-    assert!(
-        matches!(err, FileDiscoveryError::InsecureCaCopy { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::InsecureCaCopy { .. }), "{err:?}");
     assert_says(&err, "insecure-skip-tls-verify");
     // The unverified GET did happen; its CA was refused.
     assert_eq!(api.requests(), 1);
@@ -313,10 +310,12 @@ async fn server_from_another_ca_times_out_with_the_last_error() {
     let (api, server) = api_server(&other, &ca).await;
     let (_dir, path) = local_file(&server, Some(&ca), false, None);
     let err = failure(&path).await;
-    let FileDiscoveryError::ClusterInfoTimeout { last, .. } = &err else {
+    let Error::ClusterInfoTimeout { last, .. } = &err else {
         panic!("{err:?}");
     };
-    assert!(matches!(**last, FileDiscoveryError::Fetch { .. }), "{last:?}");
+    assert!(matches!(**last, Error::FileFetch { .. }), "{last:?}");
+    assert!(last.is_retryable());
+    assert!(!err.is_retryable());
     assert_says(
         &err,
         "Abort reading the cluster-info ConfigMap after timeout of 1s: ",
@@ -330,7 +329,7 @@ async fn kubeconfig_shape_is_checked() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "apiVersion: v1\nkind: Config\nclusters: []\n");
     let err = failure(&path).await;
-    assert!(matches!(err, FileDiscoveryError::NoCluster { .. }), "{err:?}");
+    assert!(matches!(err, Error::NoCluster { .. }), "{err:?}");
     assert_says(
         &err,
         "the provided kubeconfig file must have at least one Cluster defined",
@@ -341,10 +340,7 @@ async fn kubeconfig_shape_is_checked() {
         "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\ncurrent-context: missing\n",
     );
     let err = failure(&path).await;
-    assert!(
-        matches!(err, FileDiscoveryError::NoCurrentCluster { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::NoCurrentCluster { .. }), "{err:?}");
     assert_says(
         &err,
         "the provided kubeconfig file must have a unnamed Cluster or a CurrentContext that specifies a non-nil Cluster",
@@ -356,6 +352,6 @@ async fn kubeconfig_shape_is_checked() {
          users: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\ncurrent-context: c\n",
     );
     let err = failure(&path).await;
-    assert!(matches!(err, FileDiscoveryError::Invalid { .. }), "{err:?}");
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
     assert_says(&err, "no-such-ca.crt");
 }

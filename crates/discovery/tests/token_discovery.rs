@@ -15,7 +15,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use kubetrust_bootstrap_token::BootstrapToken;
-use kubetrust_discovery::token::{Discovered, DiscoveryError, Phase, TokenDiscovery};
+use kubetrust_discovery::token::{Discovered, Phase, TokenDiscovery};
 use kubetrust_discovery::{Error, PinSet, Timing, Trust};
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::{AltNames, CaCertHash, CertificateAuthority};
@@ -71,7 +71,7 @@ fn assert_no_secret(value: &(impl std::fmt::Debug + ?Sized)) {
     );
 }
 
-fn assert_error_has_no_secret(err: &DiscoveryError) {
+fn assert_error_has_no_secret(err: &Error) {
     assert_no_secret(err);
     let text = err.to_string();
     assert!(
@@ -169,7 +169,7 @@ async fn a_signer_that_never_signs_times_out_naming_the_token_and_the_last_error
         .unwrap_err();
     let elapsed = started.elapsed();
 
-    let DiscoveryError::SignatureTimeout {
+    let Error::SignatureTimeout {
         token_id,
         phase,
         timeout,
@@ -183,9 +183,12 @@ async fn a_signer_that_never_signs_times_out_naming_the_token_and_the_last_error
     assert_eq!(*phase, Phase::Unverified);
     assert_eq!(*timeout, TIMEOUT);
     assert!(
-        matches!(**last, DiscoveryError::Validation(Error::NoSignatureForToken { ref token_id, .. }) if token_id == "7h3k9q"),
+        matches!(**last, Error::NoSignatureForToken { ref token_id, .. } if token_id == "7h3k9q"),
         "{last:?}"
     );
+    // The signer may still sign, but discovery has polled for its whole timeout.
+    assert!(last.is_retryable());
+    assert!(!err.is_retryable());
     let text = err.to_string();
     assert!(
         text.contains("\"7h3k9q\"") && text.contains("jws-kubeconfig-7h3k9q"),
@@ -209,7 +212,7 @@ async fn mitm_serving_another_signed_kubeconfig_over_verified_tls_is_rejected() 
         .discover()
         .await
         .unwrap_err();
-    assert!(matches!(err, DiscoveryError::KubeconfigChanged { .. }), "{err:?}");
+    assert!(matches!(err, Error::KubeconfigChanged { .. }), "{err:?}");
     assert!(
         err.to_string().starts_with(
             "the second kubeconfig from the cluster-info ConfigMap (using validated TLS) was different from the first"
@@ -236,7 +239,7 @@ async fn mitm_with_a_certificate_from_another_ca_fails_the_verified_fetch() {
         .discover()
         .await
         .unwrap_err();
-    let DiscoveryError::UntrustedServerCertificate { reason, .. } = &err else {
+    let Error::UntrustedServerCertificate { reason, .. } = &err else {
         panic!("expected UntrustedServerCertificate, got {err:?}");
     };
     // Same subject as the cluster CA, so rustls finds it as the issuer and the signature fails.
@@ -265,7 +268,7 @@ async fn a_certificate_that_does_not_cover_the_endpoint_fails_the_verified_fetch
         .discover()
         .await
         .unwrap_err();
-    let DiscoveryError::UntrustedServerCertificate { reason, .. } = &err else {
+    let Error::UntrustedServerCertificate { reason, .. } = &err else {
         panic!("expected UntrustedServerCertificate, got {err:?}");
     };
     assert!(reason.contains("not valid for name \"127.0.0.1\""), "{reason}");
@@ -280,12 +283,13 @@ async fn a_wrong_pin_is_terminal_after_the_first_fetch() {
         .discover()
         .await
         .unwrap_err();
-    let DiscoveryError::Validation(Error::PinMismatch { observed, expected }) = &err else {
+    let Error::PinMismatch { observed, expected } = &err else {
         panic!("expected PinMismatch, got {err:?}");
     };
     assert_eq!(observed, &[CaCertHash::of_certificate(ca.certificate())]);
     assert_eq!(expected, &[CaCertHash::of_certificate(other.certificate())]);
     assert_eq!(server.requests(), 1, "no retry and no second fetch");
+    assert!(!err.is_retryable());
     assert_error_has_no_secret(&err);
 }
 
@@ -297,10 +301,7 @@ async fn a_signature_from_another_token_is_terminal() {
         .discover()
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, DiscoveryError::Validation(Error::InvalidSignature { .. })),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::InvalidSignature { .. }), "{err:?}");
     assert_eq!(server.requests(), 1);
     assert_error_has_no_secret(&err);
 }
@@ -387,7 +388,7 @@ async fn invalid_endpoints_fail_before_any_io() {
             .discover()
             .await
             .unwrap_err();
-        let DiscoveryError::InvalidEndpoint {
+        let Error::InvalidEndpoint {
             endpoint: given,
             reason,
         } = &err
@@ -411,19 +412,21 @@ async fn nothing_listening_is_a_fetch_error_after_the_timeout() {
         .discover()
         .await
         .unwrap_err();
-    let DiscoveryError::SignatureTimeout { last, .. } = &err else {
+    let Error::SignatureTimeout { last, .. } = &err else {
         panic!("expected SignatureTimeout, got {err:?}");
     };
     assert!(
         matches!(
             **last,
-            DiscoveryError::Fetch {
+            Error::TokenFetch {
                 phase: Phase::Unverified,
                 ..
             }
         ),
         "{last:?}"
     );
+    assert!(last.is_retryable());
+    assert!(!err.is_retryable());
     assert!(
         err.to_string()
             .contains("failed to request the cluster-info ConfigMap"),
