@@ -216,7 +216,7 @@ pub enum Error {
     /// File discovery: the local discovery file could not be read or parsed.
     #[cfg(feature = "kube")]
     #[error("couldn't load the discovery kubeconfig {path:?}: {source}")]
-    Load {
+    LoadDiscoveryFile {
         /// The file.
         path: PathBuf,
         /// The kubeconfig crate's error.
@@ -279,7 +279,7 @@ pub enum Error {
     /// HTTPS discovery: the downloaded bytes are not a kubeconfig.
     #[cfg(feature = "kube")]
     #[error("the discovery kubeconfig downloaded from {url} is not a valid kubeconfig: {source}")]
-    Parse {
+    MalformedDownload {
         /// The URL.
         url: String,
         /// The kubeconfig crate's error.
@@ -308,7 +308,7 @@ pub enum Error {
     /// certificate / key / token file, bad PEM.
     #[cfg(feature = "kube")]
     #[error("the discovery kubeconfig {location} is invalid: {source}")]
-    Invalid {
+    InvalidDiscoveryKubeconfig {
         /// Where the kubeconfig came from.
         location: String,
         /// The kubeconfig crate's error.

@@ -71,13 +71,25 @@ enum Location {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct FileDiscovery {
     location: String,
     tls_bootstrap_token: Option<BootstrapToken>,
     download_roots: Option<Vec<Vec<u8>>>,
     timing: Timing,
+}
+
+/// Shows the location with any URL user info redacted.
+impl std::fmt::Debug for FileDiscovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileDiscovery")
+            .field("location", &self.shown_location())
+            .field("tls_bootstrap_token", &self.tls_bootstrap_token)
+            .field("download_roots", &self.download_roots.as_ref().map(Vec::len))
+            .field("timing", &self.timing)
+            .finish()
+    }
 }
 
 impl FileDiscovery {
@@ -126,11 +138,11 @@ impl FileDiscovery {
     pub async fn discover(&self) -> Result<FileDiscovered, Error> {
         let config = match self.parse_location()? {
             Location::File(path) => {
-                Config::from_file(&path).map_err(|source| Error::Load { path, source })?
+                Config::from_file(&path).map_err(|source| Error::LoadDiscoveryFile { path, source })?
             }
             Location::Https(url) => {
                 let bytes = self.download(&url).await?;
-                Config::from_bytes(&bytes).map_err(|source| Error::Parse {
+                Config::from_bytes(&bytes).map_err(|source| Error::MalformedDownload {
                     url: url.to_string(),
                     source,
                 })?
@@ -139,7 +151,7 @@ impl FileDiscovery {
         let mut current = self.current(config)?;
         if self.tls_bootstrap_token.is_none() && !has_credentials(&current.user) {
             return Err(Error::NoCredentials {
-                location: self.location.clone(),
+                location: self.shown_location(),
             });
         }
         let client = self.cluster_info_client(&current).await?;
@@ -162,6 +174,12 @@ impl FileDiscovery {
             ca_copied,
             forbidden,
         })
+    }
+
+    /// The location as errors show it: a `file://user:password@host/...` URL is accepted (the
+    /// host is ignored), so its user info must not reach an error either.
+    fn shown_location(&self) -> String {
+        redact_userinfo(&self.location)
     }
 
     /// Go's `url.Parse` scheme rules: a scheme is `[A-Za-z][A-Za-z0-9+.-]*` before the first
@@ -282,11 +300,11 @@ impl FileDiscovery {
 
     /// kubeadm's `ValidateConfigInfo` checks 1–5: the current cluster and user, files read in.
     fn current(&self, config: Config) -> Result<Current, Error> {
-        let location = || self.location.clone();
+        let location = || self.shown_location();
         if config.clusters.is_empty() {
             return Err(Error::NoCluster { location: location() });
         }
-        let invalid = |source| Error::Invalid {
+        let invalid = |source| Error::InvalidDiscoveryKubeconfig {
             location: location(),
             source,
         };
@@ -422,7 +440,7 @@ impl FileDiscovery {
         }
         if cluster.insecure_skip_tls_verify {
             return Err(Error::InsecureCaCopy {
-                location: self.location.clone(),
+                location: self.shown_location(),
                 server: cluster.server.clone(),
             });
         }
@@ -579,6 +597,22 @@ mod tests {
                 err.to_string().contains("https://<redacted>@example.com")
                     || err.to_string().contains("http://<redacted>@example.com"),
                 "{err}"
+            );
+        }
+        // A file:// URL with user info is accepted (the host is ignored), but no error or
+        // Debug output shows the credentials.
+        let discovery = FileDiscovery::new("file://user:s3cret@host/etc/d.yaml");
+        assert!(
+            matches!(location("file://user:s3cret@host/etc/d.yaml"), Ok(l) if l == *file("/etc/d.yaml").as_ref().unwrap())
+        );
+        let Err(err) = discovery.current(Config::default()) else {
+            panic!("a kubeconfig without clusters was accepted");
+        };
+        assert!(matches!(err, Error::NoCluster { .. }), "{err:?}");
+        for shown in [format!("{err} {err:?}"), format!("{discovery:?}")] {
+            assert!(
+                !shown.contains("s3cret") && shown.contains("file://<redacted>@host"),
+                "{shown}"
             );
         }
         for text in ["", "https:///nohost", "file://"] {

@@ -9,9 +9,10 @@
 //! either a non-empty [`PinSet`] or the explicit [`Trust::UnsafeSkipCaVerification`]: an
 //! empty pin list is an error, never a silent skip.
 //!
-//! With the `kube` feature, [`token`] runs kubeadm's token discovery over the network and
-//! [`file`](mod@file) its file / HTTPS discovery; [`DiscoveryConfig`] reads the `discovery` section of a
+//! With the `kube` feature, `token` runs kubeadm's token discovery over the network and
+//! `file` its file / HTTPS discovery; [`DiscoveryConfig`] reads the `discovery` section of a
 //! kubeadm JoinConfiguration.
+#![cfg_attr(feature = "kube", doc = "\nSee [`token`] and [`file`](mod@file).")]
 #![forbid(unsafe_code)]
 
 mod config;

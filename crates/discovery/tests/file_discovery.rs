@@ -352,6 +352,6 @@ async fn kubeconfig_shape_is_checked() {
          users: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\ncurrent-context: c\n",
     );
     let err = failure(&path).await;
-    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+    assert!(matches!(err, Error::InvalidDiscoveryKubeconfig { .. }), "{err:?}");
     assert_says(&err, "no-such-ca.crt");
 }
