@@ -48,18 +48,22 @@ pub(crate) struct UserArgs {
     /// Authenticate with this bearer token instead of a client certificate.
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
-    /// The certificate directory holding ca.crt and ca.key.
-    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes/pki")]
-    cert_dir: PathBuf,
-    /// The API server address: DNS name or IP, optional port (default 6443).
-    #[arg(long, value_name = "HOST[:PORT]")]
-    control_plane_endpoint: String,
-    /// The cluster name in the kubeconfig.
-    #[arg(long, value_name = "NAME", default_value = "kubernetes")]
-    cluster_name: String,
-    /// The algorithm of the client key.
-    #[arg(long, value_name = "ALGORITHM", default_value = "RSA-2048")]
-    encryption_algorithm: kubetrust::pki::KeyAlgorithm,
+    #[command(flatten)]
+    config: crate::settings::ConfigArg,
+    /// The certificate directory holding ca.crt and ca.key [default: `certificatesDir` of
+    /// --config, else /etc/kubernetes/pki].
+    #[arg(long, value_name = "DIR")]
+    cert_dir: Option<PathBuf>,
+    /// The API server address: DNS name or IP, optional port (default 6443) [default with
+    /// --config: its `controlPlaneEndpoint`, else its advertise address and bind port].
+    #[arg(long, value_name = "HOST[:PORT]", required_unless_present = "config")]
+    control_plane_endpoint: Option<String>,
+    /// The cluster name in the kubeconfig [default: `clusterName` of --config, else kubernetes].
+    #[arg(long, value_name = "NAME")]
+    cluster_name: Option<String>,
+    /// The algorithm of the client key [default: `encryptionAlgorithm` of --config, else RSA-2048].
+    #[arg(long, value_name = "ALGORITHM")]
+    encryption_algorithm: Option<kubetrust::pki::KeyAlgorithm>,
 }
 
 #[derive(Debug, Args)]
@@ -179,11 +183,24 @@ impl InitArgs {
 impl UserArgs {
     fn run(self) -> CommandResult {
         let now = std::time::SystemTime::now();
-        let config = TreeConfig::default().with_encryption_algorithm(self.encryption_algorithm);
-        let ca = tree::load_ca(&tree::CERTIFICATES[0], &self.cert_dir)?;
-        let server = TreeConfig::default()
-            .with_control_plane_endpoint(self.control_plane_endpoint)
-            .control_plane_url()?;
+        let file = self.config.load()?;
+        let cert_dir = crate::settings::cert_dir(self.cert_dir.as_ref(), file.as_ref());
+        // kubeadm's server: controlPlaneEndpoint, else the node's advertise address and port.
+        let mut config = match &file {
+            Some(_) => crate::settings::node_tree_config(None, None, file.as_ref()),
+            None => TreeConfig::default(),
+        };
+        if let Some(endpoint) = self.control_plane_endpoint {
+            config.control_plane_endpoint = endpoint;
+        }
+        if let Some(algorithm) = self.encryption_algorithm {
+            config.encryption_algorithm = algorithm;
+        }
+        if let Some(name) = self.cluster_name {
+            config.cluster_name = name;
+        }
+        let ca = tree::load_ca(&tree::CERTIFICATES[0], &cert_dir)?;
+        let server = config.control_plane_url()?;
         let credentials = match self.token {
             Some(token) => ClientCredentialsSpec::Token(SecretString::new(token)),
             None => {
@@ -204,7 +221,7 @@ impl UserArgs {
         };
         let kubeconfig = kubeconfigs::build(
             &ca,
-            &self.cluster_name,
+            &config.cluster_name,
             &server,
             &self.client_name,
             credentials,

@@ -503,6 +503,25 @@ fn a_kubeadm_config_file_drives_every_tree_command() {
     let kubelet = std::fs::read_to_string(cwd.join("kube/kubelet.conf")).unwrap();
     assert!(kubelet.contains("system:node:cp-9"), "{kubelet}");
 
+    // kubeadm's `kubeconfig user --config`: CA from certificatesDir, server from the file.
+    let (yaml, _) = ok(
+        &["kubeconfig", "user", "--config", &config, "--client-name", "jane"],
+        cwd,
+    );
+    let user = kubetrust::kubeconfig::Config::from_bytes(yaml.as_bytes()).unwrap();
+    assert_eq!(
+        user.clusters[0].cluster.server,
+        "https://cfg-api.example.test:7443"
+    );
+    let ca = kubetrust::pki::Certificate::from_pem(&std::fs::read(cwd.join("pki/ca.crt")).unwrap()).unwrap();
+    let cert = kubetrust::pki::Certificate::from_pem(&user.users[0].user.client_certificate_data).unwrap();
+    assert!(cert.is_signed_by(&ca));
+    let key = String::from_utf8(user.users[0].user.client_key_data.expose_secret().to_vec()).unwrap();
+    assert!(
+        key.starts_with("-----BEGIN EC PRIVATE KEY-----"),
+        "ECDSA-P256 from the file"
+    );
+
     let check = [
         "certs",
         "check-expiration",
@@ -565,6 +584,8 @@ fn config_errors_and_missing_node_facts() {
     // Without --config the node facts are required: a syntax error.
     let stderr = fails(&["certs", "init", "--cert-dir", "pki"], cwd, 2);
     assert!(stderr.contains("--node-name"), "{stderr}");
+    let stderr = fails(&["kubeconfig", "user", "--client-name", "x"], cwd, 2);
+    assert!(stderr.contains("--control-plane-endpoint"), "{stderr}");
     let stderr = fails(&["certs", "init", "--config", "missing.yaml"], cwd, 1);
     assert!(stderr.contains("cannot read missing.yaml"), "{stderr}");
     std::fs::write(
