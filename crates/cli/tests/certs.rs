@@ -557,6 +557,29 @@ fn a_kubeadm_config_file_drives_every_tree_command() {
     assert_ne!(std::fs::read(cwd.join("pki/apiserver.crt")).unwrap(), apiserver);
     let key = std::fs::read_to_string(cwd.join("pki/apiserver.key")).unwrap();
     assert!(key.starts_with("-----BEGIN EC PRIVATE KEY-----"), "{key}");
+    // generate-csr: node facts and SANs from the file, --cert-dir from the flag.
+    let (out, _) = ok(
+        &[
+            "certs",
+            "generate-csr",
+            "--config",
+            &config,
+            "--cert-dir",
+            "csr",
+            "--kubeconfig-dir",
+            "kube-csr",
+        ],
+        cwd,
+    );
+    assert!(out.starts_with("generating keys and CSRs in csr\n"), "{out}");
+    let csr =
+        kubetrust::pki::CertificateRequest::from_pem(&std::fs::read(cwd.join("csr/apiserver.csr")).unwrap())
+            .unwrap();
+    let dns = csr.alt_names().dns_names();
+    for name in ["cp-9", "cfg-api.example.test"] {
+        assert!(dns.iter().any(|d| d == name), "{name} missing from {dns:?}");
+    }
+
     // cp-10 is not in the apiserver and etcd certificates the file's cp-9 got.
     let stderr = fails(
         &[
