@@ -607,6 +607,24 @@ fn config_errors_and_missing_node_facts() {
     // Without --config the node facts are required: a syntax error.
     let stderr = fails(&["certs", "init", "--cert-dir", "pki"], cwd, 2);
     assert!(stderr.contains("--node-name"), "{stderr}");
+    let stderr = fails(
+        &[
+            "certs",
+            "init",
+            "--cert-dir",
+            "pki",
+            "--node-name",
+            "CP_1",
+            "--advertise-address",
+            "10.0.0.1",
+        ],
+        cwd,
+        1,
+    );
+    assert!(
+        stderr.contains("nodeRegistration.name: Invalid value: \"CP_1\""),
+        "{stderr}"
+    );
     let stderr = fails(&["kubeconfig", "user", "--client-name", "x"], cwd, 2);
     assert!(stderr.contains("--control-plane-endpoint"), "{stderr}");
     let stderr = fails(&["certs", "init", "--config", "missing.yaml"], cwd, 1);

@@ -87,6 +87,15 @@ pub enum Error {
         /// The endpoint.
         value: String,
     },
+    /// The node name is not a lowercase RFC 1123 subdomain (kubeadm's `nodeRegistration.name`
+    /// rule; it becomes a certificate CN, a SAN and part of `system:node:<name>`).
+    #[error(
+        "nodeRegistration.name: Invalid value: {value:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+    )]
+    InvalidNodeName {
+        /// The name.
+        value: String,
+    },
     /// The advertise address is not an IP.
     #[error(
         "error parsing LocalAPIEndpoint AdvertiseAddress {value}: is not a valid textual representation of an IP address"

@@ -245,6 +245,7 @@ pub fn create(
     files: &[KubeconfigSpec],
     now: SystemTime,
 ) -> Result<Vec<KubeconfigPlanItem>, Error> {
+    config.validate()?;
     let ca_spec = CERTIFICATES.first().ok_or(Error::EmptyBundle)?;
     let ca_cert = read_ca_cert(&ca_spec.cert_path(cert_dir))?;
     let ca_has_key = ca_spec.key_path(cert_dir).exists();

@@ -393,3 +393,29 @@ fn every_algorithm_builds_a_tree_openssl_verifies() {
         assert_eq!(out.matches(": OK").count(), 2, "{algorithm}: {out}");
     }
 }
+
+#[test]
+fn bad_node_facts_are_refused_before_any_key_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = "10.0.0.10".parse().unwrap();
+    for name in ["CP_1", "", "-cp", "cp..1"] {
+        let config = TreeConfig::new(name, address).with_encryption_algorithm(KeyAlgorithm::EcdsaP256);
+        let err = tree::create(dir.path(), &config, SystemTime::now()).unwrap_err();
+        assert!(
+            matches!(&err, kubetrust_pki::Error::InvalidNodeName { value } if value == name),
+            "{name:?}: {err:?}"
+        );
+        assert!(
+            err.to_string().starts_with(&format!(
+                "nodeRegistration.name: Invalid value: {name:?}: a lowercase RFC 1123 subdomain"
+            )),
+            "{err}"
+        );
+    }
+    let config = TreeConfig::new("cp-1", "0.0.0.0".parse().unwrap());
+    assert!(matches!(
+        tree::plan(dir.path(), &config, SystemTime::now()).unwrap_err(),
+        kubetrust_pki::Error::InvalidAdvertiseAddress { .. }
+    ));
+    assert!(walk(dir.path()).is_empty(), "nothing written");
+}

@@ -139,6 +139,11 @@ impl TreeConfig {
 
     /// Checks what can be checked before any key is generated.
     pub(crate) fn validate(&self) -> Result<(), Error> {
+        if !crate::is_dns1123_subdomain(&self.node_name) {
+            return Err(Error::InvalidNodeName {
+                value: self.node_name.clone(),
+            });
+        }
         if self.advertise_address.is_unspecified() {
             return Err(Error::InvalidAdvertiseAddress {
                 value: self.advertise_address.to_string(),
