@@ -161,10 +161,18 @@ impl KubeadmConfig {
         tree.etcd_server_cert_sans = cluster.etcd.local.server_cert_sans;
         tree.etcd_peer_cert_sans = cluster.etcd.local.peer_cert_sans;
         tree.external_etcd = cluster.etcd.external.is_some();
-        self.certificates_dir = cluster
-            .certificates_dir
-            .filter(|d| !d.is_empty())
-            .map(PathBuf::from);
+        if let Some(dir) = cluster.certificates_dir.filter(|d| !d.is_empty()) {
+            let dir = PathBuf::from(dir);
+            if !dir.is_absolute() {
+                return Err(Error::KubeadmConfig {
+                    reason: format!(
+                        "certificatesDir: Invalid value: {:?}: path is not absolute",
+                        dir.display()
+                    ),
+                });
+            }
+            self.certificates_dir = Some(dir);
+        }
         // The v1beta3 schema has none of these fields; kubeadm ignores them there too.
         if version == Version::V1beta4 {
             if let Some(algorithm) = cluster.encryption_algorithm {

@@ -153,7 +153,11 @@ fn validity_above_the_defaults_warns_as_kubeadm_does() {
 #[test]
 fn each_bad_file_gets_an_error_naming_the_problem() {
     let cluster = "kind: ClusterConfiguration\n";
-    let cases: [(String, &str); 11] = [
+    let cases: [(String, &str); 12] = [
+        (
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: pki\n".into(),
+            "certificatesDir: Invalid value: \"pki\": path is not absolute",
+        ),
         ("apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n".into(), "old API spec: \"kubeadm.k8s.io/v1beta2\""),
         ("apiVersion: kubeadm.k8s.io/v9\nkind: ClusterConfiguration\n".into(), "unknown kubeadm API version"),
         (format!("apiVersion: kubeadm.k8s.io/v1beta4\n{cluster}---\napiVersion: kubeadm.k8s.io/v1beta4\n{cluster}"), "kind \"ClusterConfiguration\" is specified twice"),
