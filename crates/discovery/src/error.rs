@@ -14,7 +14,7 @@ use std::time::Duration;
 use kubetrust_pki::CaCertHash;
 
 #[cfg(feature = "kube")]
-use crate::token::Phase;
+use crate::token::{Phase, ServerCheckFailure};
 
 /// A failed discovery check. Messages start with kubeadm's text for the same check and add
 /// what kubeadm hides; [`Error::is_retryable`] says whether polling again can help.
@@ -23,7 +23,7 @@ use crate::token::Phase;
 /// are the checks of [`validate`](crate::validate), [`Trust`](crate::Trust) and
 /// [`DiscoveryConfig`](crate::DiscoveryConfig); token discovery returns them unchanged when
 /// its fetched `cluster-info` fails them. The others exist only with the `kube` feature:
-/// `InvalidEndpoint` to `KubeconfigChanged` come from token discovery (module `token`),
+/// `InvalidEndpoint` to `ServerNotVerified` come from token discovery (module `token`),
 /// `UnsupportedScheme` to `InsecureCaCopy` from file / HTTPS discovery (module `file`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -189,6 +189,29 @@ pub enum Error {
     KubeconfigChanged {
         /// The dialled endpoint.
         endpoint: String,
+    },
+    /// After fetch #2, the API server URL that cluster-info names (the one the kubelet's TLS
+    /// bootstrap will use) differs from the dialled endpoint, and one GET of cluster-info there,
+    /// trusting only the discovered CA and verifying the certificate against that URL's host,
+    /// failed: the certificate does not cover the host (or is not the cluster's), the server
+    /// is unreachable, or it serves another kubeconfig. kubeadm does not check this; its TLS
+    /// bootstrap fails later with an x509 error. Terminal ([`Error::is_retryable`] is false):
+    /// the check is a single request, and what it finds (a certificate without the SAN, a
+    /// server that cannot be reached from this node) is a configuration problem that asking
+    /// again does not fix. Turned off by
+    /// [`TokenDiscovery::with_server_check(false)`](crate::token::TokenDiscovery::with_server_check).
+    #[cfg(feature = "kube")]
+    #[error(
+        "the cluster-info ConfigMap names the API server {server}, which the kubelet's TLS bootstrap will use, but it could not be verified with TLS against the discovered CA (discovery dialled https://{endpoint}): {reason}; {}",
+        .reason.advice(.server)
+    )]
+    ServerNotVerified {
+        /// The dialled endpoint.
+        endpoint: String,
+        /// The server URL in cluster-info, as written there.
+        server: String,
+        /// What went wrong.
+        reason: ServerCheckFailure,
     },
 
     // File / HTTPS discovery (feature `kube`).
@@ -391,7 +414,9 @@ impl Error {
     /// until their timeout: `TokenFetch`, `TokenRequestTimeout`, `FileFetch` and
     /// `FileRequestTimeout`. These reach the caller only as the `last` error of
     /// `SignatureTimeout` or `ClusterInfoTimeout`; every other variant, those two timeouts
-    /// included, is terminal.
+    /// included, is terminal. So is `ServerNotVerified`, token discovery's single check of the
+    /// server cluster-info names: a certificate without that host, or a server this node cannot
+    /// reach, is a configuration to fix, not a lag to wait out.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::NoSignatureForToken { .. }) || self.is_polled_fetch_failure()
     }

@@ -1,6 +1,6 @@
 //! Token discovery against an in-process HTTPS API server on 127.0.0.1 (`support`): the happy
-//! path, a lagging signer, a signer that never signs, two MITMs, a wrong pin, the unsafe skip
-//! and invalid endpoints. Short intervals and timeouts keep the file at a few seconds.
+//! path, a lagging signer, a signer that never signs, two MITMs, a wrong pin, the unsafe skip,
+//! invalid endpoints, and the check of the server URL that cluster-info names. Short intervals and timeouts keep the file at a few seconds.
 // A test fails by panicking.
 #![allow(
     clippy::unwrap_used,
@@ -15,7 +15,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use kubetrust_bootstrap_token::BootstrapToken;
-use kubetrust_discovery::token::{Discovered, Phase, TokenDiscovery};
+use kubetrust_discovery::token::{Discovered, Phase, ServerCheckFailure, TokenDiscovery};
 use kubetrust_discovery::{Error, PinSet, Timing, Trust};
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::{AltNames, CaCertHash, CertificateAuthority};
@@ -432,4 +432,236 @@ async fn nothing_listening_is_a_fetch_error_after_the_timeout() {
             .contains("failed to request the cluster-info ConfigMap"),
         "{err}"
     );
+}
+
+// The server check: cluster-info names another URL than the dialled endpoint.
+
+/// The genuine cluster, but its cluster-info names `server_url(port)` and its serving
+/// certificate covers `names`; `script` gets the request number and the signed kubeconfig.
+async fn naming(
+    server_url: impl FnOnce(u16) -> String,
+    names: AltNames,
+    script: impl Fn(usize, &str) -> Reply + Send + Sync + 'static,
+) -> (Server, CertificateAuthority, String) {
+    let ca = new_ca("kubernetes");
+    let listener = listen().await;
+    let url = server_url(listener.local_addr().unwrap().port());
+    let kc = kubeconfig(&url, &ca);
+    let server = Server::start(listener, &ca, names, move |n| script(n, &kc));
+    (server, ca, url)
+}
+
+/// 127.0.0.1 and `localhost`.
+fn localhost_both() -> AltNames {
+    let mut names = localhost();
+    names.add_dns("localhost");
+    names
+}
+
+fn server_not_verified(err: &Error) -> (&str, &str, &ServerCheckFailure) {
+    let Error::ServerNotVerified {
+        endpoint,
+        server,
+        reason,
+    } = err
+    else {
+        panic!("expected ServerNotVerified, got {err:?}");
+    };
+    (endpoint, server, reason)
+}
+
+#[tokio::test]
+async fn a_server_equal_to_the_endpoint_is_not_fetched_again() {
+    // Spelled differently (scheme case, trailing slash), same scheme, host and port.
+    let (server, ca, url) = naming(
+        |port| format!("HTTPS://127.0.0.1:{port}/"),
+        localhost(),
+        |_, kc| signed(kc),
+    )
+    .await;
+    let discovered = discovery(&server.endpoint(), pin_of(&ca))
+        .discover()
+        .await
+        .unwrap();
+    assert_eq!(server.requests(), 2, "fetch #1 and fetch #2 only");
+    assert_eq!(server.connections(), 2);
+    assert_eq!(discovered.bootstrap_kubeconfig().clusters[0].cluster.server, url);
+}
+
+#[tokio::test]
+async fn a_server_other_than_the_endpoint_is_checked_with_the_discovered_ca() {
+    let (server, ca, url) = naming(
+        |port| format!("https://localhost:{port}"),
+        localhost_both(),
+        |_, kc| signed(kc),
+    )
+    .await;
+    let discovered = discovery(&server.endpoint(), pin_of(&ca))
+        .discover()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.requests(),
+        3,
+        "fetch #1, fetch #2 and the GET at https://localhost"
+    );
+    assert_eq!(discovered.bootstrap_kubeconfig().clusters[0].cluster.server, url);
+    assert_no_secret(&discovered);
+}
+
+#[tokio::test]
+async fn a_certificate_that_does_not_cover_the_server_fails_discovery_naming_cert_sans() {
+    let (server, ca, url) = naming(
+        |port| format!("https://localhost:{port}"),
+        localhost(),
+        |_, kc| signed(kc),
+    )
+    .await;
+    let err = discovery(&server.endpoint(), pin_of(&ca))
+        .discover()
+        .await
+        .unwrap_err();
+    let (endpoint, named, reason) = server_not_verified(&err);
+    assert_eq!(endpoint, server.endpoint());
+    assert_eq!(named, url);
+    let ServerCheckFailure::Certificate { host, reason } = reason else {
+        panic!("expected a certificate failure, got {reason:?}");
+    };
+    assert_eq!(host, "localhost");
+    assert!(reason.contains("not valid for name \"localhost\""), "{reason}");
+    let text = err.to_string();
+    for part in [
+        format!("the cluster-info ConfigMap names the API server {url}"),
+        "the kubelet's TLS bootstrap will use".to_owned(),
+        "could not be verified with TLS against the discovered CA".to_owned(),
+        format!("discovery dialled https://{}", server.endpoint()),
+        "its certificate was rejected".to_owned(),
+        "add localhost to apiServer.certSANs".to_owned(),
+    ] {
+        assert!(text.contains(&part), "{part:?} not in {text}");
+    }
+    assert!(!err.is_retryable());
+    // Fetch #1, fetch #2, and one rejected handshake: no polling.
+    assert_eq!(server.requests(), 2);
+    assert_eq!(server.connections(), 3);
+    assert_error_has_no_secret(&err);
+}
+
+#[tokio::test]
+async fn a_server_where_nothing_listens_fails_discovery_with_a_connection_reason() {
+    // Bound but not listening: connections are refused, and no other test's server can get
+    // the port while this test runs.
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let dead_port = reserved.local_addr().unwrap().port();
+    let (server, ca, url) = naming(
+        move |_| format!("https://127.0.0.1:{dead_port}"),
+        localhost(),
+        |_, kc| signed(kc),
+    )
+    .await;
+    let err = discovery(&server.endpoint(), pin_of(&ca))
+        .discover()
+        .await
+        .unwrap_err();
+    let (_, named, reason) = server_not_verified(&err);
+    assert_eq!(named, url);
+    let ServerCheckFailure::Connection { reason } = reason else {
+        panic!("expected a connection failure, got {reason:?}");
+    };
+    assert!(reason.to_lowercase().contains("refused"), "{reason}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{url} must be reachable from this node")),
+        "{text}"
+    );
+    assert!(!text.contains("certSANs"), "{text}");
+    assert!(!err.is_retryable());
+    assert_eq!(server.requests(), 2);
+    assert_error_has_no_secret(&err);
+    drop(reserved);
+}
+
+#[tokio::test]
+async fn a_server_serving_another_kubeconfig_fails_the_server_check() {
+    let (server, ca, url) = naming(
+        |port| format!("https://localhost:{port}"),
+        localhost_both(),
+        |n, kc| match n {
+            1 | 2 => signed(kc),
+            _ => signed(&kubeconfig("https://10.6.6.6:6443", &new_ca("evil"))),
+        },
+    )
+    .await;
+    let err = discovery(&server.endpoint(), pin_of(&ca))
+        .discover()
+        .await
+        .unwrap_err();
+    let (_, named, reason) = server_not_verified(&err);
+    assert_eq!(named, url);
+    assert_eq!(reason, &ServerCheckFailure::KubeconfigChanged);
+    assert!(
+        err.to_string()
+            .contains("holds another kubeconfig than the signed one"),
+        "{err}"
+    );
+    assert_eq!(server.requests(), 3);
+}
+
+#[tokio::test]
+async fn a_server_url_that_is_not_https_fails_the_server_check_without_a_request() {
+    let (server, ca, url) = naming(
+        |port| format!("http://127.0.0.1:{port}"),
+        localhost(),
+        |_, kc| signed(kc),
+    )
+    .await;
+    let err = discovery(&server.endpoint(), pin_of(&ca))
+        .discover()
+        .await
+        .unwrap_err();
+    let (_, named, reason) = server_not_verified(&err);
+    assert_eq!(named, url);
+    assert!(
+        matches!(reason, ServerCheckFailure::InvalidUrl { reason } if reason.contains("\"http\"")),
+        "{reason:?}"
+    );
+    assert_eq!(server.requests(), 2);
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn the_server_check_can_be_turned_off() {
+    let (server, ca, url) = naming(
+        |port| format!("https://localhost:{port}"),
+        localhost(),
+        |_, kc| signed(kc),
+    )
+    .await;
+    let discovered = discovery(&server.endpoint(), pin_of(&ca))
+        .with_server_check(false)
+        .discover()
+        .await
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+    assert_eq!(server.connections(), 2, "no third connection");
+    assert_eq!(discovered.bootstrap_kubeconfig().clusters[0].cluster.server, url);
+}
+
+#[tokio::test]
+async fn unsafe_skip_does_not_check_the_server() {
+    let (server, _ca, url) = naming(
+        |port| format!("https://localhost:{port}"),
+        localhost(),
+        |_, kc| signed(kc),
+    )
+    .await;
+    let discovered = discovery(&server.endpoint(), Trust::UnsafeSkipCaVerification)
+        .discover()
+        .await
+        .unwrap();
+    assert_eq!(server.requests(), 1);
+    assert_eq!(server.connections(), 1);
+    assert!(!discovered.cluster_info().was_pinned());
+    assert_eq!(discovered.bootstrap_kubeconfig().clusters[0].cluster.server, url);
 }

@@ -2,14 +2,28 @@
 //! for asserting what discovery logs (and that no secret is ever logged).
 
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::subscriber::NoSubscriber;
+use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Captured(Arc<Mutex<Vec<(Level, String, String)>>>);
+
+impl Default for Captured {
+    fn default() -> Self {
+        // tracing-core 0.1.36 bug (tokio-rs/tracing#3611): while exactly one `Dispatch` is
+        // registered, a callsite first hit on another test's thread (no subscriber there) caches
+        // `Interest::never`, and this test's subscriber then misses its events. A second,
+        // inert dispatch kept alive for the whole test binary keeps tracing on its general
+        // path, which asks every live subscriber.
+        static PIN: OnceLock<Dispatch> = OnceLock::new();
+        PIN.get_or_init(|| Dispatch::new(NoSubscriber::default()));
+        Self(Arc::default())
+    }
+}
 
 impl Captured {
     /// (level, target, "field=value ...") of every event so far.
