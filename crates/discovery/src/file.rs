@@ -536,7 +536,7 @@ impl FileDiscovered {
 
 /// `scheme://user:password@host/...` with the user info replaced, so no error or log line
 /// carries credentials someone put into a URL.
-fn redact_userinfo(location: &str) -> String {
+pub(crate) fn redact_userinfo(location: &str) -> String {
     let Some((scheme, rest)) = location.split_once("://") else {
         return location.to_owned();
     };

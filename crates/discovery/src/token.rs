@@ -322,7 +322,8 @@ impl TokenDiscovery {
         let server = info.server();
         let fail = |reason| Error::ServerNotVerified {
             endpoint: self.endpoint.clone(),
-            server: server.to_owned(),
+            // cluster-info is world-readable, but a URL's user info still stays out of errors.
+            server: crate::file::redact_userinfo(server),
             reason,
         };
         let invalid = |reason: String| fail(ServerCheckFailure::InvalidUrl { reason });

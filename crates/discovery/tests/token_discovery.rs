@@ -20,7 +20,7 @@ use kubetrust_discovery::{Error, PinSet, Timing, Trust};
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::{AltNames, CaCertHash, CertificateAuthority};
 use support::logs::Captured;
-use support::{Reply, Server, cluster_info_data, listen, new_ca};
+use support::{Reply, Server, cluster_info_data, listen, new_ca, refusing_port};
 use tracing::Level;
 
 const TOKEN: &str = "7h3k9q.x2m5p8r1t4w7z0c3";
@@ -404,9 +404,8 @@ async fn invalid_endpoints_fail_before_any_io() {
 
 #[tokio::test]
 async fn nothing_listening_is_a_fetch_error_after_the_timeout() {
-    let listener = listen().await;
-    let endpoint = listener.local_addr().unwrap().to_string();
-    drop(listener);
+    let (_reserved, port) = refusing_port();
+    let endpoint = format!("127.0.0.1:{port}");
     let err = discovery(&endpoint, pin_of(&new_ca("kubernetes")))
         .with_timing(timing().with_timeout(Duration::from_millis(300)))
         .discover()
@@ -549,11 +548,7 @@ async fn a_certificate_that_does_not_cover_the_server_fails_discovery_naming_cer
 
 #[tokio::test]
 async fn a_server_where_nothing_listens_fails_discovery_with_a_connection_reason() {
-    // Bound but not listening: connections are refused, and no other test's server can get
-    // the port while this test runs.
-    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
-    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let dead_port = reserved.local_addr().unwrap().port();
+    let (reserved, dead_port) = refusing_port();
     let (server, ca, url) = naming(
         move |_| format!("https://127.0.0.1:{dead_port}"),
         localhost(),
@@ -628,6 +623,25 @@ async fn a_server_url_that_is_not_https_fails_the_server_check_without_a_request
     );
     assert_eq!(server.requests(), 2);
     assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_server_url_with_user_info_is_redacted_in_the_error() {
+    let (_reserved, dead_port) = refusing_port();
+    let (server, ca, _) = naming(
+        move |_| format!("https://user:s3cret@127.0.0.1:{dead_port}"),
+        localhost(),
+        |_, kc| signed(kc),
+    )
+    .await;
+    let err = discovery(&server.endpoint(), pin_of(&ca))
+        .discover()
+        .await
+        .unwrap_err();
+    let (_, named, _) = server_not_verified(&err);
+    assert_eq!(named, format!("https://<redacted>@127.0.0.1:{dead_port}"));
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
 }
 
 #[tokio::test]

@@ -60,6 +60,15 @@ pub(crate) async fn listen() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").await.unwrap()
 }
 
+/// A loopback port where connections are refused: bound but not listening, so no other test's
+/// server can take it while the returned socket lives.
+pub(crate) fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = reserved.local_addr().unwrap().port();
+    (reserved, port)
+}
+
 pub(crate) struct Server {
     pub(crate) addr: SocketAddr,
     connections: Arc<AtomicUsize>,
