@@ -117,12 +117,6 @@ fn with_rest(n: i64, unit: &str, rest: i64, rest_unit: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};

@@ -374,12 +374,6 @@ impl CertificateInfo {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};

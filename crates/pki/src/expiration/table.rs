@@ -101,12 +101,6 @@ fn split_lines(text: &str) -> impl Iterator<Item = (&str, bool)> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::tabwrite;
 
