@@ -25,9 +25,12 @@ fn is_root() -> bool {
 }
 
 /// Runs `kubetrust` as a user the modes apply to; `None` (test skipped) when that is impossible
-/// here, which under `CI=true` is a failure.
-fn kubetrust_unprivileged(args: &[&str]) -> Option<Output> {
-    let bin = assert_cmd::cargo::cargo_bin("kubetrust");
+/// here, which under `CI=true` is a failure. The binary is copied into `dir` first: `nobody`
+/// may not be able to reach the build directory (a checkout under `/root`, say).
+fn kubetrust_unprivileged(dir: &Path, args: &[&str]) -> Option<Output> {
+    let bin = dir.join("kubetrust");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("kubetrust"), &bin).unwrap();
+    chmod(&bin, 0o755);
     let mut command = if is_root() {
         if Command::new("setpriv").arg("--version").output().is_err() {
             assert!(
@@ -104,7 +107,7 @@ fn init_in_a_read_only_directory_names_it_and_writes_nothing() {
     chmod(&pki, 0o555);
     let mut args = vec!["certs", "init", "--cert-dir", pki.to_str().unwrap()];
     args.extend(NODE);
-    let Some(out) = kubetrust_unprivileged(&args) else {
+    let Some(out) = kubetrust_unprivileged(dir.path(), &args) else {
         return;
     };
     failed_with(&out, &[pki.to_str().unwrap(), "Permission denied"]);
@@ -128,7 +131,7 @@ fn renewal_in_a_read_only_directory_keeps_the_old_certificate() {
         "--kubeconfig-dir",
         kubeconfig_dir.to_str().unwrap(),
     ];
-    let Some(out) = kubetrust_unprivileged(&args) else {
+    let Some(out) = kubetrust_unprivileged(dir.path(), &args) else {
         return;
     };
     failed_with(&out, &["apiserver", "Permission denied"]);
@@ -145,7 +148,7 @@ fn an_unreadable_key_is_named_and_nothing_is_written() {
     std::fs::remove_file(pki.join("front-proxy-client.crt")).unwrap();
     let mut args = vec!["certs", "init", "--cert-dir", pki.to_str().unwrap()];
     args.extend(NODE);
-    let Some(out) = kubetrust_unprivileged(&args) else {
+    let Some(out) = kubetrust_unprivileged(dir.path(), &args) else {
         return;
     };
     failed_with(&out, &[key.to_str().unwrap(), "Permission denied"]);
