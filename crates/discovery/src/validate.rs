@@ -148,12 +148,18 @@ pub fn validate(
             signed_ids,
         });
     };
-    token
-        .verify_jws(jws, kubeconfig.as_bytes())
-        .map_err(|e| Error::InvalidSignature {
+    token.verify_jws(jws, kubeconfig.as_bytes()).map_err(|e| {
+        // The token crate's JWS errors already open with kubeadm's sentence, which this
+        // variant's message adds itself; keep only what differs.
+        let text = e.to_string();
+        let detail = text
+            .split_once("can't trust this API Server: ")
+            .map_or(text.as_str(), |(_, d)| d);
+        Error::InvalidSignature {
             token_id: token_id.to_owned(),
-            reason: e.to_string(),
-        })?;
+            reason: detail.to_owned(),
+        }
+    })?;
 
     let config = Config::from_bytes(kubeconfig.as_bytes()).map_err(|e| Error::MalformedKubeconfig {
         reason: e.to_string(),

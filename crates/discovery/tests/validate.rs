@@ -111,6 +111,13 @@ fn every_jws_vector_with_a_valid_token_decides_as_kubeadm() {
                 matches!(result, Err(Error::InvalidSignature { .. })),
                 "{name}: {result:?}"
             );
+            // kubeadm's sentence once, then what differs.
+            let text = result.unwrap_err().to_string();
+            assert_eq!(text.matches("can't trust this API Server").count(), 1, "{text}");
+            assert!(
+                text.contains(&format!("token id {}", token.id().as_str())),
+                "{text}"
+            );
         }
         checked += 1;
     }
