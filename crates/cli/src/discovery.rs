@@ -61,7 +61,7 @@ impl ValidateArgs {
                 "[discovery] WARNING: no CA pins: trusting the CA of any cluster-info signed with this token"
             );
         }
-        let info = validate(&cluster_info, &token, &trust)?;
+        let info = validate(&cluster_info, &token, &trust).map_err(IdentityNotValidated)?;
         let pins: Vec<String> = info.ca_certificates().iter().map(|c| c.pin.to_string()).collect();
         let text = match self.output {
             Output::Json => {
@@ -85,6 +85,23 @@ impl ValidateArgs {
             token.id().as_str()
         );
         Ok(std::io::stdout().lock().write_all(text.as_bytes())?)
+    }
+}
+
+/// kubeadm's wrapper around every discovery failure, so scripts matching kubeadm's output match
+/// ours; the causes under it stay those of the discovery error.
+#[derive(Debug)]
+struct IdentityNotValidated(kubetrust::discovery::Error);
+
+impl std::fmt::Display for IdentityNotValidated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "couldn't validate the identity of the API Server: {}", self.0)
+    }
+}
+
+impl std::error::Error for IdentityNotValidated {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }
 

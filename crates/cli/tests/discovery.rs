@@ -109,7 +109,7 @@ fn rejections_exit_1_naming_the_check() {
                 "--discovery-token-ca-cert-hash",
                 RSA_PIN,
             ],
-            "failed to verify JWS signature",
+            "error: couldn't validate the identity of the API Server: failed to verify JWS signature",
         ),
         (&["--token", TOKEN], "without caCertHashes can be unsafe"),
         (
