@@ -457,6 +457,21 @@ fn localhost_both() -> AltNames {
     names
 }
 
+/// Pinned discovery against a server whose cluster-info names `server_url`, where the server
+/// check is expected to fail: the server, that URL and the error.
+async fn server_check_fails(
+    server_url: impl FnOnce(u16) -> String,
+    names: AltNames,
+    script: impl Fn(usize, &str) -> Reply + Send + Sync + 'static,
+) -> (Server, String, Error) {
+    let (server, ca, url) = naming(server_url, names, script).await;
+    let err = discovery(&server.endpoint(), pin_of(&ca))
+        .discover()
+        .await
+        .unwrap_err();
+    (server, url, err)
+}
+
 fn server_not_verified(err: &Error) -> (&str, &str, &ServerCheckFailure) {
     let Error::ServerNotVerified {
         endpoint,
@@ -510,16 +525,12 @@ async fn a_server_other_than_the_endpoint_is_checked_with_the_discovered_ca() {
 
 #[tokio::test]
 async fn a_certificate_that_does_not_cover_the_server_fails_discovery_naming_cert_sans() {
-    let (server, ca, url) = naming(
+    let (server, url, err) = server_check_fails(
         |port| format!("https://localhost:{port}"),
         localhost(),
         |_, kc| signed(kc),
     )
     .await;
-    let err = discovery(&server.endpoint(), pin_of(&ca))
-        .discover()
-        .await
-        .unwrap_err();
     let (endpoint, named, reason) = server_not_verified(&err);
     assert_eq!(endpoint, server.endpoint());
     assert_eq!(named, url);
@@ -549,16 +560,12 @@ async fn a_certificate_that_does_not_cover_the_server_fails_discovery_naming_cer
 #[tokio::test]
 async fn a_server_where_nothing_listens_fails_discovery_with_a_connection_reason() {
     let (reserved, dead_port) = refusing_port();
-    let (server, ca, url) = naming(
+    let (server, url, err) = server_check_fails(
         move |_| format!("https://127.0.0.1:{dead_port}"),
         localhost(),
         |_, kc| signed(kc),
     )
     .await;
-    let err = discovery(&server.endpoint(), pin_of(&ca))
-        .discover()
-        .await
-        .unwrap_err();
     let (_, named, reason) = server_not_verified(&err);
     assert_eq!(named, url);
     let ServerCheckFailure::Connection { reason } = reason else {
@@ -579,7 +586,7 @@ async fn a_server_where_nothing_listens_fails_discovery_with_a_connection_reason
 
 #[tokio::test]
 async fn a_server_serving_another_kubeconfig_fails_the_server_check() {
-    let (server, ca, url) = naming(
+    let (server, url, err) = server_check_fails(
         |port| format!("https://localhost:{port}"),
         localhost_both(),
         |n, kc| match n {
@@ -588,10 +595,6 @@ async fn a_server_serving_another_kubeconfig_fails_the_server_check() {
         },
     )
     .await;
-    let err = discovery(&server.endpoint(), pin_of(&ca))
-        .discover()
-        .await
-        .unwrap_err();
     let (_, named, reason) = server_not_verified(&err);
     assert_eq!(named, url);
     assert_eq!(reason, &ServerCheckFailure::KubeconfigChanged);
@@ -605,16 +608,12 @@ async fn a_server_serving_another_kubeconfig_fails_the_server_check() {
 
 #[tokio::test]
 async fn a_server_url_that_is_not_https_fails_the_server_check_without_a_request() {
-    let (server, ca, url) = naming(
+    let (server, url, err) = server_check_fails(
         |port| format!("http://127.0.0.1:{port}"),
         localhost(),
         |_, kc| signed(kc),
     )
     .await;
-    let err = discovery(&server.endpoint(), pin_of(&ca))
-        .discover()
-        .await
-        .unwrap_err();
     let (_, named, reason) = server_not_verified(&err);
     assert_eq!(named, url);
     assert!(
@@ -628,16 +627,12 @@ async fn a_server_url_that_is_not_https_fails_the_server_check_without_a_request
 #[tokio::test]
 async fn a_server_url_with_user_info_is_redacted_in_the_error() {
     let (_reserved, dead_port) = refusing_port();
-    let (server, ca, _) = naming(
+    let (_server, _, err) = server_check_fails(
         move |_| format!("https://user:s3cret@127.0.0.1:{dead_port}"),
         localhost(),
         |_, kc| signed(kc),
     )
     .await;
-    let err = discovery(&server.endpoint(), pin_of(&ca))
-        .discover()
-        .await
-        .unwrap_err();
     let (_, named, _) = server_not_verified(&err);
     assert_eq!(named, format!("https://<redacted>@127.0.0.1:{dead_port}"));
     let shown = format!("{err} {err:?}");
