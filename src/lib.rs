@@ -11,14 +11,16 @@
 //! | --- | --- | --- |
 //! | [`fs`] | `kubetrust-fs` | crash-safe file writes with exact modes |
 //! | [`kubeconfig`] | `kubetrust-kubeconfig` | the kubeconfig model: load, resolve, build, save |
+//! | [`kubeadm_config`] | `kubetrust-kubeadm-config` | kubeadm's config API (Init/Join/ClusterConfiguration) and its field rules: endpoints, DNS-1123 names, Go durations |
 //! | [`pki`] | `kubetrust-pki` | keys, CAs, the kubeadm certificate tree, kubeconfig files, pins, expiry, renewal, external CA |
-//! | [`discovery`] | `kubetrust-discovery` | `validate()` of a `cluster-info` against a token and CA pins |
+//! | [`discovery`] | `kubetrust-discovery` | `validate()` of a `cluster-info` against a token and CA pins; token and file / HTTPS discovery over the network (feature `kube`) |
 //! | [`bootstrap_token`] | `kubetrust-bootstrap-token` | bootstrap tokens, their Secrets, the authenticator, the `cluster-info` JWS |
 //!
-//! More crates (network discovery, TLS bootstrap) join as they land.
+//! The TLS bootstrap (`csr-bootstrap`) and the test control plane (`testcp`) join as they land.
 
 pub use kubetrust_bootstrap_token as bootstrap_token;
 pub use kubetrust_discovery as discovery;
 pub use kubetrust_fs as fs;
+pub use kubetrust_kubeadm_config as kubeadm_config;
 pub use kubetrust_kubeconfig as kubeconfig;
 pub use kubetrust_pki as pki;

@@ -54,12 +54,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints an error and every cause under it.
+/// Prints an error and every cause under it that adds something: many errors already show
+/// their cause in their own message, and saying it twice hides the chain's new information.
 fn report(error: &(dyn std::error::Error + 'static)) {
-    eprintln!("error: {error}");
+    let mut shown = error.to_string();
+    eprintln!("error: {shown}");
     let mut source = error.source();
     while let Some(cause) = source {
-        eprintln!("  caused by: {cause}");
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            eprintln!("  caused by: {text}");
+            shown = text;
+        }
         source = cause.source();
     }
 }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use kubetrust_bootstrap_token::BootstrapToken;
+use kubetrust_kubeadm_config::ConfigFile;
 use kubetrust_kubeconfig::SecretString;
-use serde::Deserialize;
 
 use crate::{Error, Trust};
 
@@ -44,112 +44,38 @@ pub enum DiscoveryMethod {
     },
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JoinConfiguration {
-    #[serde(default)]
-    api_version: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    discovery: Discovery,
-    #[serde(default)]
-    timeouts: Timeouts,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Discovery {
-    bootstrap_token: Option<BootstrapTokenDiscovery>,
-    file: Option<FileDiscovery>,
-    #[serde(default)]
-    tls_bootstrap_token: SecretString,
-    /// v1beta3 only.
-    timeout: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BootstrapTokenDiscovery {
-    #[serde(default)]
-    token: SecretString,
-    #[serde(default)]
-    api_server_endpoint: String,
-    #[serde(default)]
-    ca_cert_hashes: Vec<String>,
-    #[serde(default, rename = "unsafeSkipCAVerification")]
-    unsafe_skip_ca_verification: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FileDiscovery {
-    #[serde(default)]
-    kube_config_path: String,
-}
-
-#[derive(Default, Deserialize)]
-struct Timeouts {
-    discovery: Option<String>,
-}
-
 impl DiscoveryConfig {
     /// Reads a kubeadm config file (YAML or JSON, one or several `---`-separated documents)
     /// and validates the `JoinConfiguration` in it.
     pub fn from_kubeadm_config(text: &str) -> Result<Self, Error> {
-        let invalid = |reason: String| Error::InvalidConfig { reason };
-        let documents: Vec<serde_json::Value> =
-            serde_saphyr::from_multiple(text).map_err(|e| invalid(format!("not YAML or JSON: {e}")))?;
-        let join = documents
-            .into_iter()
-            .find(|d| d.get("kind").and_then(serde_json::Value::as_str) == Some("JoinConfiguration"))
-            .ok_or_else(|| invalid("no JoinConfiguration document".into()))?;
-        let join: JoinConfiguration =
-            serde_json::from_value(join).map_err(|e| invalid(format!("JoinConfiguration: {e}")))?;
-        join.validate()
+        Self::from_config_file(ConfigFile::from_text(text)?)
     }
-}
 
-impl JoinConfiguration {
-    fn validate(self) -> Result<DiscoveryConfig, Error> {
+    /// Validates the discovery of an already read config file's `JoinConfiguration`, as
+    /// kubeadm does.
+    pub fn from_config_file(file: ConfigFile) -> Result<Self, Error> {
         let invalid = |reason: &str| Error::InvalidConfig {
             reason: reason.to_owned(),
         };
-        if !self.api_version.starts_with("kubeadm.k8s.io/") || self.kind != "JoinConfiguration" {
-            return Err(invalid(
-                "want apiVersion kubeadm.k8s.io/v1beta4 (or v1beta3), kind JoinConfiguration",
-            ));
-        }
-        let discovery = self.discovery;
-        let timeout = match self.timeouts.discovery.or_else(|| discovery.timeout.clone()) {
-            Some(text) => kubetrust_pki::parse_duration(&text).map_err(|e| Error::InvalidConfig {
-                reason: format!("timeouts.discovery: {e}"),
-            })?,
-            None => DEFAULT_DISCOVERY_TIMEOUT,
-        };
+        let join = file
+            .join
+            .ok_or_else(|| invalid("no JoinConfiguration document"))?;
+        let timeout = join
+            .discovery_timeout
+            .map_or(DEFAULT_DISCOVERY_TIMEOUT, |timeout| timeout.value);
+        let discovery = join.discovery;
         let method = match (discovery.bootstrap_token, discovery.file) {
             (None, None) => return Err(invalid("bootstrapToken or file must be set")),
             (Some(_), Some(_)) => return Err(invalid("bootstrapToken and file cannot both be set")),
             (Some(bootstrap), None) => {
-                if bootstrap.api_server_endpoint.is_empty() {
-                    return Err(invalid("APIServerEndpoint is not set"));
-                }
-                kubetrust_pki::split_host_port(&bootstrap.api_server_endpoint)
-                    .ok()
-                    .and_then(|(_, port)| port)
-                    .ok_or_else(|| invalid("apiServerEndpoint must be host:port (IPv6 in brackets)"))?;
-                let token: BootstrapToken =
-                    bootstrap
-                        .token
-                        .expose_secret()
-                        .parse()
-                        .map_err(|e| Error::InvalidConfig {
-                            reason: format!("the bootstrap token is invalid: {e}"),
-                        })?;
+                let endpoint = bootstrap
+                    .api_server_endpoint
+                    .ok_or_else(|| invalid("APIServerEndpoint is not set"))?;
+                let token = token(&bootstrap.token, "the bootstrap token is invalid")?;
                 let trust =
                     Trust::from_flags(&bootstrap.ca_cert_hashes, bootstrap.unsafe_skip_ca_verification)?;
                 DiscoveryMethod::BootstrapToken {
-                    api_server_endpoint: bootstrap.api_server_endpoint,
+                    api_server_endpoint: endpoint.to_string(),
                     token,
                     trust,
                 }
@@ -164,15 +90,10 @@ impl JoinConfiguration {
                 DiscoveryMethod::File { .. } => None,
             }
         } else {
-            Some(
-                discovery
-                    .tls_bootstrap_token
-                    .expose_secret()
-                    .parse()
-                    .map_err(|e| Error::InvalidConfig {
-                        reason: format!("tlsBootstrapToken is invalid: {e}"),
-                    })?,
-            )
+            Some(token(
+                &discovery.tls_bootstrap_token,
+                "tlsBootstrapToken is invalid",
+            )?)
         };
         Ok(DiscoveryConfig {
             method,
@@ -180,6 +101,14 @@ impl JoinConfiguration {
             timeout,
         })
     }
+}
+
+/// A token field; the error says which field, and the token's own error never shows the
+/// secret.
+fn token(text: &SecretString, field: &str) -> Result<BootstrapToken, Error> {
+    text.expose_secret().parse().map_err(|e| Error::InvalidConfig {
+        reason: format!("{field}: {e}"),
+    })
 }
 
 /// kubeadm's rules for `kubeConfigPath`: `file://` becomes a path, `https://` stays a URL, any

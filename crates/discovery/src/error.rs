@@ -43,6 +43,9 @@ pub enum Error {
         /// Which rule it breaks.
         reason: String,
     },
+    /// A kubeadm config file that cannot be read or parsed.
+    #[error("invalid kubeadm config: {0}")]
+    KubeadmConfig(#[from] kubetrust_kubeadm_config::Error),
     /// The ConfigMap has no `kubeconfig` entry.
     #[error(
         "there is no kubeconfig key in the cluster-info ConfigMap. This API Server isn't set up for token bootstrapping, can't connect"
@@ -105,8 +108,8 @@ pub enum Error {
     InvalidEndpoint {
         /// The endpoint as given.
         endpoint: String,
-        /// What is wrong with it.
-        reason: String,
+        /// The rule it breaks.
+        reason: kubetrust_kubeadm_config::net::EndpointError,
     },
     /// Token discovery: the HTTPS client for a cluster-info fetch could not be built (e.g. a
     /// discovered CA certificate that rustls cannot use as a root).

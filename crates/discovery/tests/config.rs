@@ -89,7 +89,13 @@ fn kubeadm_refusals() {
             join(
                 "discovery:\n  bootstrapToken:\n    token: abcdef.0123456789abcdef\n    apiServerEndpoint: 10.0.0.1\n",
             ),
-            "must be host:port",
+            "apiServerEndpoint: missing port in address",
+        ),
+        (
+            join(
+                "discovery:\n  bootstrapToken:\n    token: abcdef.0123456789abcdef\n    apiServerEndpoint: a b:6443\n",
+            ),
+            "apiServerEndpoint: the host must be a valid IP address or a valid RFC-1123 DNS subdomain",
         ),
         (
             join(

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use kubetrust_bootstrap_token::BootstrapToken;
 use kubetrust_discovery::token::{Discovered, Phase, ServerCheckFailure, TokenDiscovery};
 use kubetrust_discovery::{Error, PinSet, Timing, Trust};
+use kubetrust_kubeadm_config::net::HostPort;
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::{AltNames, CaCertHash, CertificateAuthority};
 use support::logs::Captured;
@@ -381,6 +382,7 @@ async fn invalid_endpoints_fail_before_any_io() {
         "::1:6443",
         "127.0.0.1:0",
         "evil/path:6443",
+        "a b:6443",
     ] {
         // A long timeout: were there any I/O, the call would wait or fail differently.
         let err = TokenDiscovery::new(endpoint, token(), pin_of(&ca))
@@ -396,7 +398,8 @@ async fn invalid_endpoints_fail_before_any_io() {
             panic!("{endpoint:?}: expected InvalidEndpoint, got {err:?}");
         };
         assert_eq!(given, endpoint);
-        assert!(!reason.is_empty());
+        // The one accept set of the workspace, reason for reason.
+        assert_eq!(Err(*reason), HostPort::with_port(endpoint), "{endpoint:?}");
         assert!(err.to_string().contains(&format!("{endpoint:?}")), "{err}");
         assert_error_has_no_secret(&err);
     }

@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use kubetrust_kubeadm_config::DurationError;
+use kubetrust_kubeadm_config::net::EndpointError;
+
 use crate::{CertError, KeyAlgorithm, KeyError};
 
 /// Everything that can go wrong in `kubetrust-pki`.
@@ -82,10 +85,12 @@ pub enum Error {
         value: String,
     },
     /// A controlPlaneEndpoint that is not `host[:port]`.
-    #[error("error parsing cluster controlPlaneEndpoint {value:?}")]
+    #[error("error parsing cluster controlPlaneEndpoint {value:?}: {reason}")]
     InvalidControlPlaneEndpoint {
         /// The endpoint.
         value: String,
+        /// The rule it breaks.
+        reason: EndpointError,
     },
     /// The node name is not a lowercase RFC 1123 subdomain (kubeadm's `nodeRegistration.name`
     /// rule; it becomes a certificate CN, a SAN and part of `system:node:<name>`).
@@ -258,13 +263,18 @@ pub enum Error {
         /// The input.
         value: String,
         /// What is wrong.
-        reason: String,
+        reason: DurationError,
     },
     /// A kubeadm config file (`--config`) that cannot be read or is invalid.
-    #[error("invalid kubeadm config: {reason}")]
-    KubeadmConfig {
-        /// What is wrong, with the file and field.
-        reason: String,
+    #[error("invalid kubeadm config: {0}")]
+    KubeadmConfig(#[from] kubetrust_kubeadm_config::Error),
+    /// A valid kubeadm config file that does not describe a certificate tree.
+    #[error("invalid kubeadm config{}: {problem}", path.as_ref().map(|p| format!(": {}", p.display())).unwrap_or_default())]
+    UnusableKubeadmConfig {
+        /// The file, when it was read from one.
+        path: Option<PathBuf>,
+        /// What is missing or conflicting.
+        problem: UnusableConfig,
     },
     /// Reading or writing a file failed.
     #[error(transparent)]
@@ -276,4 +286,19 @@ fn entry_suffix(entry: &Option<String>) -> String {
         Some(e) => format!(" (Secret entry {e:?})"),
         None => String::new(),
     }
+}
+
+/// Why a kubeadm config file gives the tree nothing to work with.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnusableConfig {
+    /// None of the three kinds that hold tree settings.
+    #[error("no InitConfiguration, JoinConfiguration or ClusterConfiguration document")]
+    NoDocument,
+    /// Both node kinds: which node is this?
+    #[error("InitConfiguration and JoinConfiguration cannot both be given")]
+    InitAndJoin,
+    /// kubeadm's rule: `certificatesDir` must be absolute.
+    #[error("certificatesDir: Invalid value: {:?}: path is not absolute", .0.display().to_string())]
+    RelativeCertificatesDir(PathBuf),
 }

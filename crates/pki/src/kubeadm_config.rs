@@ -1,7 +1,8 @@
 //! The parts of a kubeadm config file that the certificate tree depends on, so an installer can
 //! hand kubetrust the same `--config` file it gives kubeadm.
 //!
-//! Read: `InitConfiguration` (`nodeRegistration.name`, `localAPIEndpoint`),
+//! The file is read by `kubetrust-kubeadm-config` (the workspace's one reader of kubeadm's
+//! config API); this module maps it onto the tree. Read: `InitConfiguration` (`nodeRegistration.name`, `localAPIEndpoint`),
 //! `JoinConfiguration` (`nodeRegistration.name`, `controlPlane.localAPIEndpoint`, for a
 //! control-plane node joining) and `ClusterConfiguration` (`clusterName`,
 //! `controlPlaneEndpoint`, `certificatesDir`, `networking`, `apiServer.certSANs`, the etcd SANs
@@ -24,18 +25,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use kubetrust_kubeadm_config::{ApiEndpoint, ClusterConfiguration, ConfigFile, GoDuration};
 
+use crate::error::UnusableConfig;
 use crate::tree::TreeConfig;
-use crate::{CA_CERTIFICATE_VALIDITY, CERTIFICATE_VALIDITY, Error, KeyAlgorithm, parse_duration};
-
-const GROUP: &str = "kubeadm.k8s.io";
+use crate::{CA_CERTIFICATE_VALIDITY, CERTIFICATE_VALIDITY, Error, KeyAlgorithm};
 
 /// What a kubeadm config file says about this node and its certificates.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,12 +56,10 @@ pub struct KubeadmConfig {
 impl KubeadmConfig {
     /// Reads a kubeadm config file; the error names the file.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::KubeadmConfig {
-            reason: format!("cannot read {}: {e}", path.display()),
-        })?;
-        Self::from_yaml(&text).map_err(|e| match e {
-            Error::KubeadmConfig { reason } => Error::KubeadmConfig {
-                reason: format!("{}: {reason}", path.display()),
+        Self::from_config_file(ConfigFile::from_file(path)?).map_err(|e| match e {
+            Error::UnusableKubeadmConfig { path: None, problem } => Error::UnusableKubeadmConfig {
+                path: Some(path.to_owned()),
+                problem,
             },
             other => other,
         })
@@ -71,50 +67,34 @@ impl KubeadmConfig {
 
     /// Parses and validates kubeadm config documents (YAML or JSON).
     pub fn from_yaml(text: &str) -> Result<Self, Error> {
-        let invalid = |reason: String| Error::KubeadmConfig { reason };
-        let documents: Vec<serde_json::Value> =
-            serde_saphyr::from_multiple(text).map_err(|e| invalid(format!("not YAML or JSON: {e}")))?;
-        let mut by_kind: BTreeMap<String, (Version, serde_json::Value)> = BTreeMap::new();
-        for document in documents.into_iter().filter(|d| !d.is_null()) {
-            let field = |name: &str| {
-                document
-                    .get(name)
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or("")
-            };
-            let (api_version, kind) = (field("apiVersion").to_owned(), field("kind").to_owned());
-            if api_version.is_empty() || kind.is_empty() {
-                return Err(invalid("a document without apiVersion or kind".into()));
-            }
-            let Some(version) = Version::of(&api_version)? else {
-                continue;
-            };
-            if by_kind.insert(kind.clone(), (version, document)).is_some() {
-                return Err(invalid(format!("kind {kind:?} is specified twice")));
-            }
-        }
-        let init: Option<(Version, InitConfiguration)> = decode(&mut by_kind, "InitConfiguration")?;
-        let join: Option<(Version, JoinConfiguration)> = decode(&mut by_kind, "JoinConfiguration")?;
-        let cluster: Option<(Version, ClusterConfiguration)> = decode(&mut by_kind, "ClusterConfiguration")?;
-        if init.is_none() && join.is_none() && cluster.is_none() {
-            return Err(invalid(
-                "no InitConfiguration, JoinConfiguration or ClusterConfiguration document".into(),
-            ));
-        }
+        Self::from_config_file(ConfigFile::from_text(text)?)
+    }
 
-        let (registration, endpoint) = match (init, join) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "InitConfiguration and JoinConfiguration cannot both be given".into(),
-                ));
-            }
-            (Some((_, init)), None) => (init.node_registration, init.local_api_endpoint),
-            (None, Some((_, join))) => (join.node_registration, join.control_plane.local_api_endpoint),
-            (None, None) => (NodeRegistration::default(), ApiEndpoint::default()),
+    /// The tree's settings from an already read config file.
+    pub fn from_config_file(file: ConfigFile) -> Result<Self, Error> {
+        let unusable = |problem| Error::UnusableKubeadmConfig { path: None, problem };
+        if file.is_empty() {
+            return Err(unusable(UnusableConfig::NoDocument));
+        }
+        let (registration, endpoint) = match (file.init, file.join) {
+            (Some(_), Some(_)) => return Err(unusable(UnusableConfig::InitAndJoin)),
+            (Some(init), None) => (init.node_registration, init.local_api_endpoint),
+            (None, Some(join)) => (
+                join.node_registration,
+                join.control_plane
+                    .map(|c| c.local_api_endpoint)
+                    .unwrap_or_default(),
+            ),
+            (None, None) => Default::default(),
         };
+        let ApiEndpoint {
+            advertise_address,
+            bind_port,
+            ..
+        } = endpoint;
         let mut config = Self {
-            node_name: registration.name.filter(|n| !n.is_empty()),
-            advertise_address: endpoint.advertise_address()?,
+            node_name: Some(registration.name).filter(|n| !n.is_empty()),
+            advertise_address,
             certificates_dir: None,
             warnings: Vec::new(),
             tree: TreeConfig::default(),
@@ -122,17 +102,14 @@ impl KubeadmConfig {
         if let Some(name) = &config.node_name {
             config.tree.node_name.clone_from(name);
         }
-        if let Some(address) = config.advertise_address {
+        if let Some(address) = advertise_address {
             config.tree.advertise_address = address;
         }
-        if let Some(port) = endpoint.bind_port {
-            config.tree.bind_port = u16::try_from(port)
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| invalid(format!("localAPIEndpoint.bindPort {port} is not a valid port")))?;
+        if let Some(port) = bind_port {
+            config.tree.bind_port = port;
         }
-        if let Some((version, cluster)) = cluster {
-            config.apply(version, cluster)?;
+        if let Some(cluster) = file.cluster {
+            config.apply(cluster)?;
         }
         Ok(config)
     }
@@ -146,220 +123,75 @@ impl KubeadmConfig {
         tree
     }
 
-    fn apply(&mut self, version: Version, cluster: ClusterConfiguration) -> Result<(), Error> {
+    fn apply(&mut self, cluster: ClusterConfiguration) -> Result<(), Error> {
         let tree = &mut self.tree;
-        let set = |field: &mut String, value: Option<String>| {
-            if let Some(value) = value.filter(|v| !v.is_empty()) {
+        let set = |field: &mut String, value: String| {
+            if !value.is_empty() {
                 *field = value;
             }
         };
         set(&mut tree.cluster_name, cluster.cluster_name);
-        set(&mut tree.control_plane_endpoint, cluster.control_plane_endpoint);
+        if let Some(endpoint) = cluster.control_plane_endpoint {
+            tree.control_plane_endpoint = endpoint.to_string();
+        }
         set(&mut tree.service_subnet, cluster.networking.service_subnet);
         set(&mut tree.dns_domain, cluster.networking.dns_domain);
         tree.apiserver_cert_sans = cluster.api_server.cert_sans;
         tree.etcd_server_cert_sans = cluster.etcd.local.server_cert_sans;
         tree.etcd_peer_cert_sans = cluster.etcd.local.peer_cert_sans;
-        tree.external_etcd = cluster.etcd.external.is_some();
-        if let Some(dir) = cluster.certificates_dir.filter(|d| !d.is_empty()) {
-            let dir = PathBuf::from(dir);
+        tree.external_etcd = cluster.etcd.external;
+        if !cluster.certificates_dir.is_empty() {
+            let dir = PathBuf::from(cluster.certificates_dir);
             if !dir.is_absolute() {
-                return Err(Error::KubeadmConfig {
-                    reason: format!(
-                        "certificatesDir: Invalid value: {:?}: path is not absolute",
-                        dir.display()
-                    ),
+                return Err(Error::UnusableKubeadmConfig {
+                    path: None,
+                    problem: UnusableConfig::RelativeCertificatesDir(dir),
                 });
             }
             self.certificates_dir = Some(dir);
         }
-        // The v1beta3 schema has none of these fields; kubeadm ignores them there too.
-        if version == Version::V1beta4 {
-            if let Some(algorithm) = cluster.encryption_algorithm {
-                tree.encryption_algorithm = algorithm.parse::<KeyAlgorithm>()?;
-            }
-            // kubeadm prints durations the Go way; the defaults are whole hours.
-            let mut period = |value: &Option<String>, name: &str, default: Duration, what: &str| {
-                let Some(text) = value else {
-                    return Ok(default);
-                };
-                let period = parse_duration(text).map_err(|e| Error::KubeadmConfig {
-                    reason: format!("{name}: {e}"),
-                })?;
-                if period > default {
-                    self.warnings.push(format!(
-                        "{name}: the value {text} is more than the recommended default for {what}: {}h0m0s",
-                        default.as_secs() / 3600
-                    ));
-                }
-                Ok::<_, Error>(period)
-            };
-            let leaf_text = cluster.certificate_validity_period;
-            let ca_text = cluster.ca_certificate_validity_period;
-            let leaf = period(
-                &leaf_text,
-                "certificateValidityPeriod",
-                CERTIFICATE_VALIDITY,
-                "certificate expiration",
-            )?;
-            let ca = period(
-                &ca_text,
-                "caCertificateValidityPeriod",
-                CA_CERTIFICATE_VALIDITY,
-                "CA certificate expiration",
-            )?;
-            if leaf > ca {
-                self.warnings.push(format!(
-                    "certificateValidityPeriod: the value {} is more than the caCertificateValidityPeriod {}",
-                    leaf_text.as_deref().unwrap_or("8760h0m0s"),
-                    ca_text.as_deref().unwrap_or("87600h0m0s"),
-                ));
-            }
-            tree.certificate_validity = leaf;
-            tree.ca_certificate_validity = ca;
+        // The reader leaves the algorithm and the periods empty in v1beta3, whose schema has
+        // none of them.
+        if let Some(algorithm) = cluster.encryption_algorithm {
+            tree.encryption_algorithm = algorithm.parse::<KeyAlgorithm>()?;
+        }
+        let leaf = cluster.certificate_validity_period;
+        let ca = cluster.ca_certificate_validity_period;
+        self.tree.certificate_validity = self.period(
+            &leaf,
+            "certificateValidityPeriod",
+            CERTIFICATE_VALIDITY,
+            "certificate expiration",
+        );
+        self.tree.ca_certificate_validity = self.period(
+            &ca,
+            "caCertificateValidityPeriod",
+            CA_CERTIFICATE_VALIDITY,
+            "CA certificate expiration",
+        );
+        if self.tree.certificate_validity > self.tree.ca_certificate_validity {
+            self.warnings.push(format!(
+                "certificateValidityPeriod: the value {} is more than the caCertificateValidityPeriod {}",
+                leaf.as_ref().map_or("8760h0m0s", |p| p.text.as_str()),
+                ca.as_ref().map_or("87600h0m0s", |p| p.text.as_str()),
+            ));
         }
         Ok(())
     }
-}
 
-/// The kubeadm API versions this module reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Version {
-    V1beta3,
-    V1beta4,
-}
-
-impl Version {
-    /// `None` for another API group (skipped); an error for kubeadm versions we cannot read.
-    fn of(api_version: &str) -> Result<Option<Self>, Error> {
-        let Some((group, version)) = api_version.split_once('/') else {
-            return Ok(None);
+    /// A validity period or kubeadm's default, with kubeadm's warning above the default
+    /// (kubeadm prints durations the Go way; the defaults are whole hours).
+    fn period(&mut self, period: &Option<GoDuration>, name: &str, default: Duration, what: &str) -> Duration {
+        let Some(period) = period else {
+            return default;
         };
-        if group != GROUP {
-            return Ok(None);
+        if period.value > default {
+            self.warnings.push(format!(
+                "{name}: the value {} is more than the recommended default for {what}: {}h0m0s",
+                period.text,
+                default.as_secs() / 3600
+            ));
         }
-        match version {
-            "v1beta3" => Ok(Some(Self::V1beta3)),
-            "v1beta4" => Ok(Some(Self::V1beta4)),
-            "v1beta1" | "v1beta2" | "v1alpha1" | "v1alpha2" | "v1alpha3" => Err(Error::KubeadmConfig {
-                reason: format!(
-                    "your configuration file uses an old API spec: {api_version:?}; migrate it with \
-                     'kubeadm config migrate' to kubeadm.k8s.io/v1beta4"
-                ),
-            }),
-            _ => Err(Error::KubeadmConfig {
-                reason: format!(
-                    "unknown kubeadm API version {api_version:?}: want kubeadm.k8s.io/v1beta4 or v1beta3"
-                ),
-            }),
-        }
+        period.value
     }
-}
-
-fn decode<T: DeserializeOwned>(
-    by_kind: &mut BTreeMap<String, (Version, serde_json::Value)>,
-    kind: &str,
-) -> Result<Option<(Version, T)>, Error> {
-    let Some((version, document)) = by_kind.remove(kind) else {
-        return Ok(None);
-    };
-    let decoded = serde_json::from_value(document).map_err(|e| Error::KubeadmConfig {
-        reason: format!("{kind}: {e}"),
-    })?;
-    Ok(Some((version, decoded)))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InitConfiguration {
-    #[serde(default)]
-    node_registration: NodeRegistration,
-    #[serde(default, rename = "localAPIEndpoint")]
-    local_api_endpoint: ApiEndpoint,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JoinConfiguration {
-    #[serde(default)]
-    node_registration: NodeRegistration,
-    #[serde(default)]
-    control_plane: JoinControlPlane,
-}
-
-#[derive(Default, Deserialize)]
-struct JoinControlPlane {
-    #[serde(default, rename = "localAPIEndpoint")]
-    local_api_endpoint: ApiEndpoint,
-}
-
-#[derive(Default, Deserialize)]
-struct NodeRegistration {
-    name: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ApiEndpoint {
-    advertise_address: Option<String>,
-    bind_port: Option<i64>,
-}
-
-impl ApiEndpoint {
-    fn advertise_address(&self) -> Result<Option<IpAddr>, Error> {
-        match self.advertise_address.as_deref() {
-            None | Some("") => Ok(None),
-            Some(text) => text
-                .parse()
-                .map(Some)
-                .map_err(|_| Error::InvalidAdvertiseAddress {
-                    value: text.to_owned(),
-                }),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ClusterConfiguration {
-    cluster_name: Option<String>,
-    control_plane_endpoint: Option<String>,
-    certificates_dir: Option<String>,
-    #[serde(default)]
-    networking: Networking,
-    #[serde(default)]
-    api_server: ApiServer,
-    #[serde(default)]
-    etcd: Etcd,
-    encryption_algorithm: Option<String>,
-    certificate_validity_period: Option<String>,
-    ca_certificate_validity_period: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Networking {
-    service_subnet: Option<String>,
-    dns_domain: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-struct ApiServer {
-    #[serde(default, rename = "certSANs")]
-    cert_sans: Vec<String>,
-}
-
-#[derive(Default, Deserialize)]
-struct Etcd {
-    #[serde(default)]
-    local: LocalEtcd,
-    external: Option<serde_json::Value>,
-}
-
-#[derive(Default, Deserialize)]
-struct LocalEtcd {
-    #[serde(default, rename = "serverCertSANs")]
-    server_cert_sans: Vec<String>,
-    #[serde(default, rename = "peerCertSANs")]
-    peer_cert_sans: Vec<String>,
 }

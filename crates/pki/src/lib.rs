@@ -57,7 +57,7 @@ mod x509;
 pub use ca::CertificateAuthority;
 pub use cert::{CertError, Certificate, verify_chain};
 pub use csr::{CertificateRequest, RequestPolicy};
-pub use error::Error;
+pub use error::{Error, UnusableConfig};
 pub use go_duration::parse_duration;
 pub use key::{KeyAlgorithm, KeyError, PrivateKey};
 pub use pin::CaCertHash;
@@ -65,4 +65,4 @@ pub use profile::{
     CA_CERTIFICATE_VALIDITY, CERTIFICATE_BACKDATE, CERTIFICATE_VALIDITY, CertProfile, ExtKeyUsage, Subject,
     Validity,
 };
-pub use san::{AltNames, first_service_ip, is_dns1123_subdomain, split_host_port};
+pub use san::{AltNames, first_service_ip, parse_control_plane_endpoint};

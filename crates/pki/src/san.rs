@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use kubetrust_kubeadm_config::net::{HostPort, is_dns1123_subdomain};
+
 use crate::Error;
 
 /// A certificate's SAN DNS names and IP addresses, normalised the way kubeadm writes them.
@@ -72,22 +74,6 @@ impl AltNames {
     }
 }
 
-/// Kubernetes' `IsDNS1123Subdomain`: lower-case labels of `[a-z0-9-]`, alphanumeric at both
-/// ends, separated by dots, 253 characters at most.
-pub fn is_dns1123_subdomain(s: &str) -> bool {
-    s.len() <= 253
-        && !s.is_empty()
-        && s.split('.').all(|label| {
-            let bytes = label.as_bytes();
-            let alnum = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-            alnum(bytes.first())
-                && alnum(bytes.last())
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        })
-}
-
 /// The first address of the first CIDR in a comma-separated service subnet list: the
 /// network address plus one (`10.96.0.0/12` → `10.96.0.1`), the apiserver's service VIP.
 pub fn first_service_ip(service_subnet: &str) -> Result<IpAddr, Error> {
@@ -110,34 +96,12 @@ pub fn first_service_ip(service_subnet: &str) -> Result<IpAddr, Error> {
     }
 }
 
-/// Splits `host[:port]` (IPv6 in brackets when a port is given).
-pub fn split_host_port(endpoint: &str) -> Result<(&str, Option<u16>), Error> {
-    let invalid = || Error::InvalidControlPlaneEndpoint {
+/// Parses a `controlPlaneEndpoint`, `host[:port]`, by the workspace's one endpoint rule.
+pub fn parse_control_plane_endpoint(endpoint: &str) -> Result<HostPort, Error> {
+    HostPort::parse(endpoint).map_err(|reason| Error::InvalidControlPlaneEndpoint {
         value: endpoint.to_owned(),
-    };
-    if let Some(rest) = endpoint.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or_else(invalid)?;
-        return match after {
-            "" => Ok((host, None)),
-            port => Ok((
-                host,
-                Some(
-                    port.strip_prefix(':')
-                        .and_then(|p| p.parse().ok())
-                        .ok_or_else(invalid)?,
-                ),
-            )),
-        };
-    }
-    if endpoint.parse::<Ipv6Addr>().is_ok() {
-        return Ok((endpoint, None));
-    }
-    match endpoint.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() => Ok((host, Some(port.parse().map_err(|_| invalid())?))),
-        Some(_) => Err(invalid()),
-        None if endpoint.is_empty() => Err(invalid()),
-        None => Ok((endpoint, None)),
-    }
+        reason,
+    })
 }
 
 #[cfg(test)]
@@ -185,21 +149,5 @@ mod tests {
         for bad in ["", "10.96.0.0", "10.96.0.0/33", "x/12", "10.0.0.0/32"] {
             assert!(first_service_ip(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn host_port_forms() {
-        assert_eq!(
-            split_host_port("k8s-api.example.test:6443").unwrap(),
-            ("k8s-api.example.test", Some(6443))
-        );
-        assert_eq!(split_host_port("k8s-api").unwrap(), ("k8s-api", None));
-        assert_eq!(
-            split_host_port("[fd00::1]:6443").unwrap(),
-            ("fd00::1", Some(6443))
-        );
-        assert_eq!(split_host_port("fd00::1").unwrap(), ("fd00::1", None));
-        assert!(split_host_port("host:port").is_err());
-        assert!(split_host_port(":6443").is_err());
     }
 }

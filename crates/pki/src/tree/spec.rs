@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::{AltNames, CA_CERTIFICATE_VALIDITY, CERTIFICATE_VALIDITY, Error, ExtKeyUsage, KeyAlgorithm};
-use crate::{first_service_ip, split_host_port};
+use kubetrust_kubeadm_config::net::{Host, HostPort, is_dns1123_subdomain};
+
+use crate::{first_service_ip, parse_control_plane_endpoint};
 
 /// The cluster facts the certificate tree depends on (kubeadm's `InitConfiguration` +
 /// `ClusterConfiguration` fields of the same names). `Default` has kubeadm's defaults.
@@ -120,7 +122,7 @@ impl TreeConfig {
     pub fn local_api_endpoint(&self) -> String {
         format!(
             "https://{}",
-            join_host_port(&self.advertise_address.to_string(), self.bind_port)
+            HostPort::new(Host::Ip(self.advertise_address), Some(self.bind_port))
         )
     }
 
@@ -130,16 +132,14 @@ impl TreeConfig {
         if self.control_plane_endpoint.is_empty() {
             return Ok(self.local_api_endpoint());
         }
-        let (host, port) = split_host_port(&self.control_plane_endpoint)?;
-        Ok(format!(
-            "https://{}",
-            join_host_port(host, port.unwrap_or(self.bind_port))
-        ))
+        let mut endpoint = parse_control_plane_endpoint(&self.control_plane_endpoint)?;
+        endpoint.port = endpoint.port.or(Some(self.bind_port));
+        Ok(format!("https://{endpoint}"))
     }
 
     /// Checks what can be checked before any key is generated.
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        if !crate::is_dns1123_subdomain(&self.node_name) {
+        if !is_dns1123_subdomain(&self.node_name) {
             return Err(Error::InvalidNodeName {
                 value: self.node_name.clone(),
             });
@@ -151,17 +151,9 @@ impl TreeConfig {
         }
         first_service_ip(&self.service_subnet)?;
         if !self.control_plane_endpoint.is_empty() {
-            split_host_port(&self.control_plane_endpoint)?;
+            parse_control_plane_endpoint(&self.control_plane_endpoint)?;
         }
         Ok(())
-    }
-}
-
-fn join_host_port(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
     }
 }
 
@@ -392,10 +384,10 @@ impl CertSpec {
                 names.add_ip(first_service_ip(&config.service_subnet)?);
                 names.add_ip(config.advertise_address);
                 if !config.control_plane_endpoint.is_empty() {
-                    let (host, _) = split_host_port(&config.control_plane_endpoint)?;
-                    match host.parse::<IpAddr>() {
-                        Ok(ip) => names.add_ip(ip),
-                        Err(_) => names.add_dns(host),
+                    match parse_control_plane_endpoint(&config.control_plane_endpoint)?.host {
+                        Host::Ip(ip) => names.add_ip(ip),
+                        Host::Name(name) => names.add_dns(name),
+                        _ => {}
                     }
                 }
                 extras(&mut names, &config.apiserver_cert_sans, "apiserver.crt");
