@@ -629,7 +629,10 @@ fn config_errors_and_missing_node_facts() {
     let stderr = fails(&["kubeconfig", "user", "--client-name", "x"], cwd, 2);
     assert!(stderr.contains("--control-plane-endpoint"), "{stderr}");
     let stderr = fails(&["certs", "init", "--config", "missing.yaml"], cwd, 1);
-    assert!(stderr.contains("cannot read kubeadm config missing.yaml"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read kubeadm config missing.yaml"),
+        "{stderr}"
+    );
     std::fs::write(
         cwd.join("old.yaml"),
         "apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n",

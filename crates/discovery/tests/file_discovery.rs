@@ -355,3 +355,35 @@ async fn kubeconfig_shape_is_checked() {
     assert!(matches!(err, Error::InvalidDiscoveryKubeconfig { .. }), "{err:?}");
     assert_says(&err, "no-such-ca.crt");
 }
+
+/// A broken discovery file with a token and a client key on and around the failing line: the
+/// error (Display and Debug) shows neither, for a local file and for an HTTPS download.
+#[tokio::test]
+async fn broken_discovery_files_keep_their_secrets() {
+    const KEY_DATA: &str = "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUFi";
+    let secret_lines = format!("    token: {TOKEN}\n    client-key-data: {KEY_DATA}\n");
+    let broken = [
+        format!("users:\n- name: u\n  user:\n{secret_lines}    client-certificate-data: [x\n"),
+        format!("users:\n- name: u\n  user:\n    client-certificate-data: [x\n{secret_lines}"),
+        format!("users:\n- name: u\n  user:\n    token: [{TOKEN}]\n    client-key-data: {{{KEY_DATA}: 1}}\n"),
+        format!("users:\n- name: u\n  user:\n{secret_lines}\tbad: tab\n"),
+        format!("users:\n- name: u\n  user:\n    client-key-data: '{KEY_DATA}!'\n    token: {TOKEN}\n"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let ca = new_ca("kubernetes");
+    for text in broken {
+        let local = failure(&write(dir.path(), &text)).await;
+        let listener = listen().await;
+        let url = format!("https://{}{DOWNLOAD_PATH}", listener.local_addr().unwrap());
+        let files = BTreeMap::from([(DOWNLOAD_PATH.to_owned(), text.clone())]);
+        let _api = Server::start_with_files(listener, &ca, support::localhost(), files, |_| Reply::Forbidden);
+        let downloaded = download(&url, &ca).await.unwrap_err();
+        for err in [local, downloaded] {
+            for shown in [err.to_string(), format!("{err:?}")] {
+                for secret in [SECRET, KEY_DATA] {
+                    assert!(!shown.contains(secret), "{secret} in {shown}\nfor\n{text}");
+                }
+            }
+        }
+    }
+}
