@@ -17,6 +17,7 @@
 //! | [`bootstrap_token`] | `kubetrust-bootstrap-token` | bootstrap tokens, their Secrets, the authenticator, the `cluster-info` JWS |
 //!
 //! The TLS bootstrap (`csr-bootstrap`) and the test control plane (`testcp`) join as they land.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use kubetrust_bootstrap_token as bootstrap_token;
 pub use kubetrust_discovery as discovery;

@@ -114,6 +114,7 @@ pub enum Error {
     /// Token discovery: the HTTPS client for a cluster-info fetch could not be built (e.g. a
     /// discovered CA certificate that rustls cannot use as a root).
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("couldn't build an HTTPS client for https://{endpoint} ({phase}): {source}")]
     TokenClient {
         /// The dialled endpoint.
@@ -127,6 +128,7 @@ pub enum Error {
     /// Token discovery: the GET of `kube-public/cluster-info` failed (connection, TLS, HTTP
     /// status). Retried until the timeout.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("failed to request the cluster-info ConfigMap from https://{endpoint} ({phase}): {source}")]
     TokenFetch {
         /// The dialled endpoint.
@@ -232,6 +234,7 @@ pub enum Error {
     },
     /// The location is not a usable HTTPS URL or file path (e.g. no host, empty path).
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("invalid discovery file {location:?}: not a valid HTTPS URL or a file on disk: {reason}")]
     InvalidLocation {
         /// The location as given.
@@ -241,6 +244,7 @@ pub enum Error {
     },
     /// File discovery: the local discovery file could not be read or parsed.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("couldn't load the discovery kubeconfig {path:?}: {source}")]
     LoadDiscoveryFile {
         /// The file.
@@ -251,6 +255,7 @@ pub enum Error {
     },
     /// The HTTPS client for the download could not be built (e.g. an unusable root).
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("couldn't build an HTTPS client to fetch the discovery kubeconfig from {url}: {source}")]
     DownloadClient {
         /// The URL.
@@ -262,6 +267,7 @@ pub enum Error {
     /// The download failed: connection, TLS (server certificate not trusted), or reading the
     /// body.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("error trying to fetch discovery kubeconfig over HTTPS from {url}: {source}")]
     Download {
         /// The URL.
@@ -284,6 +290,7 @@ pub enum Error {
     },
     /// The body is larger than [`MAX_DOWNLOAD_SIZE`](crate::file::MAX_DOWNLOAD_SIZE).
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("the discovery kubeconfig at {url} is larger than {limit} bytes; refusing to read it")]
     DownloadTooLarge {
         /// The URL.
@@ -304,6 +311,7 @@ pub enum Error {
     },
     /// HTTPS discovery: the downloaded bytes are not a kubeconfig.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("the discovery kubeconfig downloaded from {url} is not a valid kubeconfig: {source}")]
     MalformedDownload {
         /// The URL.
@@ -314,6 +322,7 @@ pub enum Error {
     },
     /// The discovery kubeconfig defines no cluster.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("the provided kubeconfig file must have at least one Cluster defined ({location})")]
     NoCluster {
         /// Where the kubeconfig came from.
@@ -333,6 +342,7 @@ pub enum Error {
     /// A reference in the discovery kubeconfig does not resolve: unknown user, unreadable CA /
     /// certificate / key / token file, bad PEM.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("the discovery kubeconfig {location} is invalid: {source}")]
     InvalidDiscoveryKubeconfig {
         /// Where the kubeconfig came from.
@@ -353,6 +363,7 @@ pub enum Error {
     /// File discovery: the client for the cluster-info GET could not be built from the
     /// discovery kubeconfig's settings.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("couldn't build a client for {server} from the discovery kubeconfig: {source}")]
     FileClient {
         /// The file's server URL.
@@ -364,6 +375,7 @@ pub enum Error {
     /// File discovery: the cluster-info GET failed (connection, TLS, HTTP status other than
     /// 403). Retried until the timeout.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("failed to request the cluster-info ConfigMap from {server}: {source}")]
     FileFetch {
         /// The file's server URL.
@@ -375,6 +387,7 @@ pub enum Error {
     /// File discovery: the cluster-info GET did not answer within the per-request timeout.
     /// Retried until the timeout.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("failed to request the cluster-info ConfigMap from {server}: no answer within {timeout:?}")]
     FileRequestTimeout {
         /// The file's server URL.
@@ -384,6 +397,7 @@ pub enum Error {
     },
     /// Polling cluster-info ended without an answer; `last` is the last error.
     #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     #[error("Abort reading the cluster-info ConfigMap after timeout of {timeout:?}: {last}")]
     ClusterInfoTimeout {
         /// The discovery timeout.

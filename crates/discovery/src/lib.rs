@@ -13,15 +13,18 @@
 //! `file` its file / HTTPS discovery; [`DiscoveryConfig`] reads the `discovery` section of a
 //! kubeadm JoinConfiguration.
 #![cfg_attr(feature = "kube", doc = "\nSee [`token`] and [`file`](mod@file).")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod config;
 mod error;
 #[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
 pub mod file;
 #[cfg(feature = "kube")]
 mod timing;
 #[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
 pub mod token;
 mod trust;
 mod validate;
@@ -29,6 +32,7 @@ mod validate;
 pub use config::{DEFAULT_DISCOVERY_TIMEOUT, DiscoveryConfig, DiscoveryMethod};
 pub use error::Error;
 #[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
 pub use timing::{DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_INTERVAL, DEFAULT_TIMEOUT, Timing};
 pub use trust::{PinSet, Trust};
 pub use validate::{

@@ -15,6 +15,7 @@ impl Config {
     /// let config = kube::Config::from_custom_kubeconfig(ours.to_kube()?, &options).await?;
     /// # let _ = config; Ok(()) }
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
     pub fn to_kube(&self) -> Result<kube::config::Kubeconfig, Error> {
         let mut absolute = self.clone();
         for named in &mut absolute.clusters {
@@ -42,6 +43,7 @@ impl Config {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
 impl TryFrom<&Config> for kube::config::Kubeconfig {
     type Error = Error;
 

@@ -36,6 +36,7 @@
 //! assert_eq!(resolved.context_name, "kubernetes-admin@kubernetes");
 //! # Ok::<(), kubetrust_kubeconfig::Error>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builders;
 mod error;
