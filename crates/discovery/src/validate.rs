@@ -10,10 +10,7 @@ use kubetrust_pki::{CaCertHash, Certificate};
 
 use crate::{Error, Trust};
 
-/// The `kubeconfig` key of `kube-public/cluster-info`.
-pub const KUBECONFIG_KEY: &str = "kubeconfig";
-/// The prefix of the signature keys: `jws-kubeconfig-<token id>`.
-pub const JWS_KEY_PREFIX: &str = "jws-kubeconfig-";
+pub use kubetrust_bootstrap_token::{JWS_KEY_PREFIX, KUBECONFIG_KEY};
 
 /// The `data` of a `cluster-info` ConfigMap, however the caller holds it.
 pub trait ClusterInfoData {
@@ -135,7 +132,7 @@ pub fn validate(
         .filter(|k| !k.is_empty())
         .ok_or(Error::NoKubeconfig)?;
     let token_id = token.id().as_str();
-    let jws_key = format!("{JWS_KEY_PREFIX}{token_id}");
+    let jws_key = token.id().jws_key();
     let Some(jws) = cluster_info.entry(&jws_key).filter(|j| !j.is_empty()) else {
         let signed_ids = cluster_info
             .keys()

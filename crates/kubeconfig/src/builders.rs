@@ -12,8 +12,25 @@ pub const DEFAULT_CLUSTER_NAME: &str = "kubernetes";
 /// The user name of the bootstrap kubeconfig (`bootstrap-kubelet.conf`).
 pub const BOOTSTRAP_TOKEN_USER: &str = "tls-bootstrap-token-user";
 
-/// Where the kubelet keeps the symlink to its current client certificate and key.
-pub const KUBELET_CLIENT_CURRENT: &str = "/var/lib/kubelet/pki/kubelet-client-current.pem";
+// Each literal once; `concat!` takes only literals, so the path is built from these.
+macro_rules! kubelet_pki_dir {
+    () => {
+        "/var/lib/kubelet/pki"
+    };
+}
+macro_rules! kubelet_client_current_file {
+    () => {
+        "kubelet-client-current.pem"
+    };
+}
+
+/// The kubelet's certificate directory (`--cert-dir`'s default).
+pub const KUBELET_PKI_DIR: &str = kubelet_pki_dir!();
+/// The name of the kubelet's symlink to its current client certificate and key, in
+/// [`KUBELET_PKI_DIR`] (the kubelet's certificate store swaps it atomically).
+pub const KUBELET_CLIENT_CURRENT_FILE: &str = kubelet_client_current_file!();
+/// [`KUBELET_CLIENT_CURRENT_FILE`] in [`KUBELET_PKI_DIR`]: what `kubelet.conf` points at.
+pub const KUBELET_CLIENT_CURRENT: &str = concat!(kubelet_pki_dir!(), "/", kubelet_client_current_file!());
 
 /// The cluster half of a kubeconfig: name, API server URL and the CA to trust.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -55,6 +55,7 @@ mod yaml;
 
 pub use builders::{
     BOOTSTRAP_TOKEN_USER, ClientCredentials, ClusterEndpoint, DEFAULT_CLUSTER_NAME, KUBELET_CLIENT_CURRENT,
+    KUBELET_CLIENT_CURRENT_FILE, KUBELET_PKI_DIR,
 };
 pub use error::{Error, Source};
 pub use model::{
