@@ -17,7 +17,7 @@ use der::asn1::ObjectIdentifier;
 use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::pem::{self, PemLabel};
+use crate::pem::{self, PemError, PemLabel};
 
 /// The key types kubetrust generates: kubeadm's `encryptionAlgorithm` values plus Ed25519.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -312,7 +312,7 @@ impl PrivateKey {
 pub enum KeyError {
     /// The file is not well-formed PEM.
     #[error("not valid PEM: {0}")]
-    Pem(String),
+    Pem(PemError),
     /// No `RSA PRIVATE KEY`, `EC PRIVATE KEY` or `PRIVATE KEY` block.
     #[error("no private key block (RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY) found")]
     NoPrivateKey,

@@ -60,6 +60,7 @@ pub use csr::{CertificateRequest, RequestPolicy};
 pub use error::Error;
 pub use go_duration::parse_duration;
 pub use key::{KeyAlgorithm, KeyError, PrivateKey};
+pub use kubetrust_kubeconfig::pem::PemError;
 pub use pin::CaCertHash;
 pub use profile::{
     CA_CERTIFICATE_VALIDITY, CERTIFICATE_BACKDATE, CERTIFICATE_VALIDITY, CertProfile, ExtKeyUsage, Subject,
