@@ -172,8 +172,7 @@ impl PrivateKey {
 
     /// Loads a key file; the error names the file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, Error> {
-        let bytes = Zeroizing::new(kubetrust_fs::read(path)?);
-        Self::from_pem(&bytes).map_err(|source| Error::Key {
+        Self::from_pem(&crate::read::file(path)?).map_err(|source| Error::Key {
             path: path.to_owned(),
             source,
         })
