@@ -48,7 +48,6 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use date::{Civil, is_go_zero_time, unix_seconds};
 use duration::residual_seconds;
 pub use duration::{human_duration, short_human_duration};
 pub use problem::Problem;
@@ -143,7 +142,7 @@ impl ExpirationEntry {
             let empty_cells = if with_ca_column { "\t\t\t\t" } else { "\t\t\t" };
             return format!("!MISSING! {}{empty_cells}\n", self.name);
         };
-        let expires = Civil::from_unix(unix_seconds(not_after)).kubeadm_expires();
+        let expires = date::kubeadm_expires(not_after);
         let residual = style.format(residual_seconds(not_after, now));
         let managed = if self.externally_managed { "yes" } else { "no" };
         if with_ca_column {
@@ -172,8 +171,7 @@ impl ExpirationEntry {
         CertificateInfo {
             name: self.name.clone(),
             // metav1.Time: the zero time is `null`, anything else RFC 3339 in UTC.
-            expiration_date: (!is_go_zero_time(not_after))
-                .then(|| Civil::from_unix(unix_seconds(not_after)).rfc3339()),
+            expiration_date: (!date::is_go_zero_time(not_after)).then(|| date::rfc3339(not_after)),
             residual_time: residual_seconds(not_after, now),
             externally_managed: self.externally_managed,
             ca_name: if is_ca {
