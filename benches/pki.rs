@@ -12,7 +12,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use kubetrust::pki::kubeconfigs::{self, KUBECONFIG_FILES};
 use kubetrust::pki::tree::{self, TreeConfig};
 use kubetrust::pki::{
-    CaCertHash, CertProfile, Certificate, CertificateAuthority, KeyAlgorithm, PrivateKey, Subject,
+    CaCertHash, CertProfile, Certificate, CertificateAuthority, Dirs, KeyAlgorithm, PrivateKey, Subject,
 };
 
 fn whole_tree(c: &mut Criterion) {
@@ -28,7 +28,8 @@ fn whole_tree(c: &mut Criterion) {
                     let now = SystemTime::now();
                     let pki = dir.path().join("pki");
                     tree::create(&pki, &config, now).unwrap();
-                    kubeconfigs::create(&pki, dir.path(), &config, &KUBECONFIG_FILES, now).unwrap();
+                    kubeconfigs::create(&Dirs::new(&pki, dir.path()), &config, &KUBECONFIG_FILES, now)
+                        .unwrap();
                     dir
                 },
                 BatchSize::PerIteration,

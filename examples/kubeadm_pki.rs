@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use kubetrust::pki::kubeconfigs::{self, KUBECONFIG_FILES};
 use kubetrust::pki::tree::{self, TreeConfig};
-use kubetrust::pki::{CaCertHash, KeyAlgorithm};
+use kubetrust::pki::{CaCertHash, Dirs, KeyAlgorithm};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let cert_dir = dir.join("pki");
     let plan = tree::create(&cert_dir, &config, now)?;
-    kubeconfigs::create(&cert_dir, &dir, &config, &KUBECONFIG_FILES, now)?;
+    kubeconfigs::create(&Dirs::new(&cert_dir, &dir), &config, &KUBECONFIG_FILES, now)?;
     for line in plan.lines() {
         eprintln!("{line}");
     }

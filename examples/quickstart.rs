@@ -26,7 +26,7 @@ use kubetrust::fs::{Mode, create_dir_all};
 use kubetrust::kubeconfig::{ClusterEndpoint, Config, KUBELET_CLIENT_CURRENT, ViewOptions, view};
 use kubetrust::pki::kubeconfigs::{self, KUBECONFIG_FILES};
 use kubetrust::pki::tree::{self, TreeConfig};
-use kubetrust::pki::{CaCertHash, KeyAlgorithm};
+use kubetrust::pki::{CaCertHash, Dirs, KeyAlgorithm};
 
 const NODE: &str = "node-1";
 
@@ -55,7 +55,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     let pki = out.join("pki");
     let plan = tree::create(&pki, &config, now)?;
     plan.lines().iter().for_each(|line| eprintln!("{line}"));
-    for item in kubeconfigs::create(&pki, &out, &config, &KUBECONFIG_FILES, now)? {
+    for item in kubeconfigs::create(&Dirs::new(&pki, &out), &config, &KUBECONFIG_FILES, now)? {
         eprintln!("{}", item.line());
     }
     let ca_pem = std::fs::read(pki.join("ca.crt"))?;

@@ -7,9 +7,10 @@ use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
 use kubetrust::pki::expiration::DurationStyle;
+use kubetrust::pki::renew::{RenewTarget, SanChange};
 use kubetrust::pki::tree::{self, TreeConfig};
 use kubetrust::pki::upload_certs::CertificateKey;
-use kubetrust::pki::{CaCertHash, KeyAlgorithm, external, inventory, renew};
+use kubetrust::pki::{CaCertHash, Dirs, KeyAlgorithm, external, inventory, renew};
 
 use crate::settings::{self, ClusterArgs, ConfigArg, DirArgs, NodeArgs};
 use crate::{CommandResult, Output};
@@ -201,13 +202,8 @@ impl CheckArgs {
         if file.is_none() {
             config.external_etcd = external_etcd(&cert_dir);
         }
-        let report = inventory::check_expiration(
-            &cert_dir,
-            &self.dirs.kubeconfig_dir,
-            &config,
-            self.kubelet_dir.as_deref(),
-            now,
-        );
+        let dirs = Dirs::new(cert_dir, self.dirs.kubeconfig_dir);
+        let report = inventory::check_expiration(&dirs, &config, self.kubelet_dir.as_deref(), now);
         let text = match self.output {
             Output::Text => report.render_text(now, DurationStyle::Human),
             Output::Json => report.render_json(now)?,
@@ -234,21 +230,19 @@ impl RenewArgs {
         if let Some(algorithm) = self.encryption_algorithm {
             config.encryption_algorithm = algorithm;
         }
-        let outcomes = if self.add_sans.is_empty() {
-            renew::renew(&cert_dir, &self.dirs.kubeconfig_dir, &self.name, &config, now)?
+        let target = if self.add_sans.is_empty() {
+            RenewTarget::parse(&self.name, &config)?
         } else {
             let spec = tree::CertSpec::by_name(&self.name)
                 .filter(|s| !s.is_ca())
                 .ok_or_else(|| format!("--add-sans needs a certificate of the tree, not {:?}", self.name))?;
-            let change = renew::SanChange::adding(self.add_sans);
-            vec![renew::renew_certificate(
-                &cert_dir,
+            RenewTarget::Certificate {
                 spec,
-                &config,
-                Some(&change),
-                now,
-            )?]
+                san_change: SanChange::adding(self.add_sans),
+            }
         };
+        let dirs = Dirs::new(cert_dir, self.dirs.kubeconfig_dir);
+        let outcomes = renew::renew(&dirs, &target, &config, now)?;
         for outcome in &outcomes {
             println!("{}", outcome.message);
         }
@@ -271,7 +265,7 @@ impl GenerateCsrArgs {
             file.as_ref(),
         ));
         println!("generating keys and CSRs in {}", cert_dir.display());
-        for item in external::generate_csrs(&cert_dir, &self.dirs.kubeconfig_dir, &config)? {
+        for item in external::generate_csrs(&Dirs::new(cert_dir, self.dirs.kubeconfig_dir), &config)? {
             println!("  {}", item.name);
         }
         Ok(())

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kubetrust::kubeconfig::{Config, OutputFormat, SecretString, ViewOptions, view};
-use kubetrust::pki::Subject;
-use kubetrust::pki::kubeconfigs::{self, ClientCredentialsSpec};
+use kubetrust::pki::kubeconfigs::{self, ClientCredentialsSpec, UserKubeconfig};
 use kubetrust::pki::tree::{self, TreeConfig};
+use kubetrust::pki::{Dirs, Subject};
 
 use crate::CommandResult;
 
@@ -163,9 +163,9 @@ impl InitArgs {
             "[kubeconfig] Using kubeconfig folder {:?}",
             self.dirs.kubeconfig_dir.display().to_string()
         );
+        let dirs = Dirs::new(cert_dir, self.dirs.kubeconfig_dir);
         let items = kubeconfigs::create(
-            &cert_dir,
-            &self.dirs.kubeconfig_dir,
+            &dirs,
             &config,
             &kubeconfigs::KUBECONFIG_FILES,
             std::time::SystemTime::now(),
@@ -199,8 +199,7 @@ impl UserArgs {
         if let Some(name) = self.cluster_name {
             config.cluster_name = name;
         }
-        let ca = tree::load_ca(&tree::CERTIFICATES[0], &cert_dir)?;
-        let server = config.control_plane_url()?;
+        let ca = tree::load_ca(&tree::CLUSTER_CA, &cert_dir)?;
         let credentials = match self.token {
             Some(token) => ClientCredentialsSpec::Token(SecretString::new(token)),
             None => {
@@ -219,14 +218,8 @@ impl UserArgs {
                 }
             }
         };
-        let kubeconfig = kubeconfigs::build(
-            &ca,
-            &config.cluster_name,
-            &server,
-            &self.client_name,
-            credentials,
-            &config,
-        )?;
+        let request = UserKubeconfig::new(&config, &self.client_name, credentials)?;
+        let kubeconfig = kubeconfigs::build(&ca, request)?;
         Ok(std::io::stdout()
             .lock()
             .write_all(kubeconfig.to_yaml()?.as_bytes())?)

@@ -147,7 +147,7 @@ pub enum Error {
         /// The cluster or user it belongs to.
         owner: String,
         /// What is wrong.
-        reason: String,
+        reason: crate::pem::PemError,
     },
     /// A user has a client certificate without a key, or a key without a certificate.
     #[error("user {user:?} has only half a client certificate: {missing} (or {missing}-data) is missing")]

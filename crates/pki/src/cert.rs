@@ -13,7 +13,7 @@ use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, SubjectAltName, SubjectKeyIdentifier,
 };
 
-use crate::pem;
+use crate::pem::{self, PemError};
 use crate::x509::{OID_CLIENT_AUTH, OID_SERVER_AUTH};
 use crate::{ExtKeyUsage, PrivateKey, Subject};
 
@@ -54,7 +54,7 @@ impl Eq for Certificate {}
 pub enum CertError {
     /// The file is not well-formed PEM.
     #[error("not valid PEM: {0}")]
-    Pem(String),
+    Pem(PemError),
     /// No `CERTIFICATE` block without headers.
     #[error("no CERTIFICATE block found")]
     NoCertificate,

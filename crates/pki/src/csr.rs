@@ -31,7 +31,9 @@ impl CertificateRequest {
 
     /// Parses a `CERTIFICATE REQUEST` PEM block.
     pub fn from_pem(pem_bytes: &[u8]) -> Result<Self, Error> {
-        let blocks = pem::parse(pem_bytes).map_err(|reason| Error::InvalidRequest { reason })?;
+        let blocks = pem::parse(pem_bytes).map_err(|e| Error::InvalidRequest {
+            reason: e.to_string(),
+        })?;
         let block = blocks
             .iter()
             .find(|b| !b.has_headers && PemLabel::of(&b.label) == Some(PemLabel::CertificateRequest))

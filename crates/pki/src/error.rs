@@ -1,10 +1,14 @@
 //! The crate's one error type: one variant per failed check, naming the file or value.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use kubetrust_kubeadm_config::DurationError;
 use kubetrust_kubeadm_config::net::EndpointError;
 
+use crate::external::{CsrTarget, ImportProblem};
+use crate::kubeconfigs::KubeconfigRefusal;
+use crate::tree::Plan;
 use crate::{CertError, KeyAlgorithm, KeyError};
 
 /// Everything that can go wrong in `kubetrust-pki`.
@@ -109,16 +113,32 @@ pub enum Error {
         /// The address.
         value: String,
     },
-    /// A certificate file or bundle that does not parse.
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// Certificate bytes (not from a file) that do not parse.
     #[error("{what}: {source}")]
     Certificate {
-        /// Which certificate (a path or a name).
-        what: String,
+        /// Which certificate, e.g. `CA bundle`.
+        what: &'static str,
+        /// Why.
+        source: CertError,
+    },
+    /// A certificate file that does not parse.
+    #[error("failure loading certificate {}: {source}", path.display())]
+    LoadCertificate {
+        /// The file.
+        path: PathBuf,
         /// Why.
         source: CertError,
     },
     /// A key file that does not parse.
-    #[error("failure loading key {path}: {source}")]
+    #[error("failure loading key {}: {source}", path.display())]
     Key {
         /// The file.
         path: PathBuf,
@@ -126,20 +146,92 @@ pub enum Error {
         source: KeyError,
     },
     /// Existing files in the cert dir do not satisfy the config; nothing was written.
-    #[error("existing files in {cert_dir} cannot be used (nothing was written):\n  {}", problems.join("\n  "))]
+    #[error(
+        "existing files in {} cannot be used (nothing was written):{}",
+        plan.cert_dir.display(),
+        bullets(plan.refusals().map(|(name, refusal)| format!("{name}: {refusal}")))
+    )]
     TreeRefused {
+        /// The plan, with at least one [`Action::Refuse`](crate::tree::Action::Refuse).
+        plan: Box<Plan>,
+    },
+    /// Existing kubeconfig files do not fit the cluster; nothing was written.
+    #[error(
+        "existing files in {} cannot be used (nothing was written):{}",
+        kubeconfig_dir.display(),
+        bullets(refusals.iter().map(|(path, refusal)| format!("{}: {refusal}", path.display())))
+    )]
+    KubeconfigsRefused {
+        /// The kubeconfig dir.
+        kubeconfig_dir: PathBuf,
+        /// Each refused file with the reason.
+        refusals: Vec<(PathBuf, KubeconfigRefusal)>,
+    },
+    /// `generate-csr` would overwrite files; nothing was written.
+    #[error(
+        "existing files in {} cannot be used (nothing was written):{}",
+        cert_dir.display(),
+        bullets(existing.iter())
+    )]
+    CsrTargetsExist {
         /// The cert dir.
         cert_dir: PathBuf,
-        /// One line per refused certificate: `name: reason`.
-        problems: Vec<String>,
+        /// The files in the way.
+        existing: Vec<CsrTarget>,
     },
     /// A CA could not be loaded for signing.
-    #[error("couldn't load certificate authority from {path}: {reason}")]
+    #[error("couldn't load certificate authority from {}: {source}", path.display())]
     LoadCa {
         /// The file.
         path: PathBuf,
         /// Why.
-        reason: String,
+        source: Box<Error>,
+    },
+    /// A kubeconfig file that cannot be loaded.
+    #[error("failed to load kubeConfig file {}: {source}", path.display())]
+    KubeconfigLoad {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: kubetrust_kubeconfig::Error,
+    },
+    /// A kubeconfig whose current context names a missing context, cluster or user.
+    #[error("invalid kubeConfig file {}: missing {entry} {name}", path.display())]
+    KubeconfigEntryMissing {
+        /// The file.
+        path: PathBuf,
+        /// What is missing.
+        entry: KubeconfigEntry,
+        /// The name looked for.
+        name: String,
+    },
+    /// The current user has no `client-certificate-data` (file references cannot be renewed).
+    #[error("kubeConfig file {} does not have an embedded client certificate", path.display())]
+    NoEmbeddedClientCertificate {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The current cluster has no `certificate-authority-data`.
+    #[error("kubeConfig file {} does not have an embedded server certificate", path.display())]
+    NoEmbeddedCa {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `client-certificate-data` that does not parse.
+    #[error("{}: client-certificate-data: {source}", path.display())]
+    EmbeddedCertificate {
+        /// The kubeconfig file.
+        path: PathBuf,
+        /// Why.
+        source: CertError,
+    },
+    /// `client-key-data` that does not parse.
+    #[error("{}: client-key-data: {source}", path.display())]
+    EmbeddedKey {
+        /// The kubeconfig file.
+        path: PathBuf,
+        /// Why.
+        source: KeyError,
     },
     /// A certificate key did not have exactly 64 characters.
     #[error(
@@ -196,15 +288,6 @@ pub enum Error {
         entry: Option<String>,
     },
 
-    /// A file to upload exists but could not be read.
-    #[error("cannot read {} for the kubeadm-certs Secret: {source}", .path.display())]
-    UploadRead {
-        /// The file that could not be read.
-        path: PathBuf,
-        /// The underlying I/O error.
-        source: std::io::Error,
-    },
-
     /// The kubeadm-certs Secret lacks a data key that a control-plane join needs.
     #[error(
         "the Secret does not include the required certificate or key - name: {name}, path: {}; \
@@ -242,10 +325,13 @@ pub enum Error {
         reason: String,
     },
     /// Externally signed certificates that do not fit the config; nothing was written.
-    #[error("invalid or incomplete external CA material (nothing was written):\n  {}", problems.join("\n  "))]
+    #[error(
+        "invalid or incomplete external CA material (nothing was written):{}",
+        bullets(problems.iter().map(|(name, problem)| format!("{name}: {problem}")))
+    )]
     ExternalCaInvalid {
-        /// One line per problem: `name: what is wrong`.
-        problems: Vec<String>,
+        /// Each certificate or kubeconfig name with what is wrong with it.
+        problems: Vec<(&'static str, ImportProblem)>,
     },
     /// `renew` of a name that is not a renewable certificate.
     #[error(
@@ -279,6 +365,33 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] kubetrust_fs::Error),
+}
+
+/// The part of a kubeconfig that its current context names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KubeconfigEntry {
+    /// The context itself.
+    Context,
+    /// The context's cluster.
+    Cluster,
+    /// The context's user.
+    AuthInfo,
+}
+
+impl fmt::Display for KubeconfigEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Context => "context",
+            Self::Cluster => "cluster",
+            Self::AuthInfo => "authInfo",
+        })
+    }
+}
+
+/// One `\n  item` line per item: the indented list under a refusal's first line.
+fn bullets(items: impl Iterator<Item = impl fmt::Display>) -> String {
+    items.map(|item| format!("\n  {item}")).collect()
 }
 
 fn entry_suffix(entry: &Option<String>) -> String {

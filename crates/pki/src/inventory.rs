@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::expiration::{ExpirationEntry, ExpirationReport};
+use crate::expiration::{ExpirationEntry, ExpirationReport, Problem};
 use crate::kubeconfigs::{EmbeddedClient, KUBECONFIG_FILES};
-use crate::tree::{CertSpec, TreeConfig, first_uncovered, read_chain, read_key};
-use crate::{Certificate, verify_chain};
+use crate::tree::{CertSpec, TreeConfig, first_uncovered};
+use crate::{Certificate, Dirs, Error, PrivateKey, read, verify_chain};
 
 /// The kubelet's current client certificate under its cert dir (`/var/lib/kubelet/pki`).
 pub const KUBELET_CLIENT_CURRENT: &str = "kubelet-client-current.pem";
@@ -19,33 +19,29 @@ pub const KUBELET_CLIENT_CURRENT: &str = "kubelet-client-current.pem";
 /// sorts them. Files that are missing are rows marked missing; files that cannot be read are
 /// rows with a problem, so one bad file does not hide the rest.
 pub fn check_expiration(
-    cert_dir: &Path,
-    kubeconfig_dir: &Path,
+    dirs: &Dirs,
     config: &TreeConfig,
     kubelet_dir: Option<&Path>,
     now: SystemTime,
 ) -> ExpirationReport {
+    let cert_dir = &dirs.cert_dir;
     let specs = CertSpec::for_config(config);
     let mut report = ExpirationReport::default();
     let mut cas: Vec<(&str, Vec<Certificate>, bool)> = Vec::new();
     for spec in specs.iter().filter(|s| s.is_ca()) {
         let external = !spec.key_path(cert_dir).exists();
-        let path = spec.cert_path(cert_dir);
-        let entry = match read_chain(&path) {
-            _ if !path.exists() => ExpirationEntry::missing(spec.name),
+        let entry = match present_chain(spec.name, &spec.cert_path(cert_dir)) {
             Ok(bundle) => {
                 let entry = row(spec.name, &bundle, now).with_externally_managed(external);
                 let entry = match bundle.first() {
-                    Some(cert) if !cert.is_ca() => {
-                        entry.with_problem("not a CA (BasicConstraints CA:TRUE missing)")
-                    }
+                    Some(cert) if !cert.is_ca() => entry.with_problem(Problem::NotACa),
                     Some(cert) if !external => key_problem(entry, cert, &spec.key_path(cert_dir)),
                     _ => entry,
                 };
                 cas.push((spec.name, bundle, external));
                 entry
             }
-            Err(reason) => ExpirationEntry::missing(spec.name).with_problem(reason),
+            Err(missing) => missing,
         };
         report.certificate_authorities.push(entry);
     }
@@ -56,11 +52,9 @@ pub fn check_expiration(
     };
 
     for spec in specs.iter().filter(|s| !s.is_ca()) {
-        let ca_name = spec.ca.unwrap_or_default();
+        let ca_name = spec.issuer().name;
         let (bundle, external) = ca(ca_name).unwrap_or((&[], false));
-        let path = spec.cert_path(cert_dir);
-        let entry = match read_chain(&path) {
-            _ if !path.exists() => ExpirationEntry::missing(spec.name),
+        let entry = match present_chain(spec.name, &spec.cert_path(cert_dir)) {
             Ok(chain) => {
                 let mut entry = chain_problems(row(spec.name, &chain, now), &chain, bundle, ca_name);
                 if let (Some(cert), Ok((names, _))) = (chain.first(), spec.alt_names(config)) {
@@ -68,12 +62,12 @@ pub fn check_expiration(
                     if !config.node_name.is_empty()
                         && let Some(missing) = first_uncovered(cert, &names)
                     {
-                        entry = entry.with_problem(format!("missing SAN {missing}"));
+                        entry = entry.with_problem(Problem::MissingSan(missing));
                     }
                 }
                 entry
             }
-            Err(reason) => ExpirationEntry::missing(spec.name).with_problem(reason),
+            Err(missing) => missing,
         };
         report
             .certificates
@@ -82,27 +76,11 @@ pub fn check_expiration(
 
     let (cluster_ca, cluster_external) = ca("ca").unwrap_or((&[], false));
     for spec in KUBECONFIG_FILES.iter().filter(|s| s.file_name != "kubelet.conf") {
-        let path = kubeconfig_dir.join(spec.file_name);
-        let entry = if !path.exists() {
-            ExpirationEntry::missing(spec.file_name)
+        let path = dirs.kubeconfig_dir.join(spec.file_name);
+        let entry = if path.exists() {
+            kubeconfig_row(spec.file_name, &path, cluster_ca, now)
         } else {
-            match EmbeddedClient::load(&path) {
-                Ok(client) => match client.certificate_chain() {
-                    Ok(chain) => {
-                        let entry =
-                            chain_problems(row(spec.file_name, &chain, now), &chain, cluster_ca, "ca");
-                        match (chain.first(), client.private_key()) {
-                            (Some(cert), Ok(key)) if !cert.matches_key(&key) => {
-                                entry.with_problem("client-key-data does not match the certificate")
-                            }
-                            (_, Err(reason)) => entry.with_problem(reason),
-                            _ => entry,
-                        }
-                    }
-                    Err(reason) => ExpirationEntry::missing(spec.file_name).with_problem(reason),
-                },
-                Err(reason) => ExpirationEntry::missing(spec.file_name).with_problem(reason),
-            }
+            ExpirationEntry::missing(spec.file_name)
         };
         report
             .certificates
@@ -110,12 +88,10 @@ pub fn check_expiration(
     }
 
     if let Some(dir) = kubelet_dir {
-        let path = dir.join(KUBELET_CLIENT_CURRENT);
-        let name = "kubelet-client-current.pem";
-        let entry = match read_chain(&path) {
-            _ if !path.exists() => ExpirationEntry::missing(name),
+        let name = KUBELET_CLIENT_CURRENT;
+        let entry = match present_chain(name, &dir.join(name)) {
             Ok(chain) => chain_problems(row(name, &chain, now), &chain, cluster_ca, "ca"),
-            Err(reason) => ExpirationEntry::missing(name).with_problem(reason),
+            Err(missing) => missing,
         };
         report
             .certificates
@@ -125,6 +101,37 @@ pub fn check_expiration(
     report
 }
 
+/// The certificates of `path`, or the row to show instead: missing, or missing with why it
+/// could not be read.
+fn present_chain(name: &str, path: &Path) -> Result<Vec<Certificate>, ExpirationEntry> {
+    if !path.exists() {
+        return Err(ExpirationEntry::missing(name));
+    }
+    read::certificates(path).map_err(|e| unreadable(name, e))
+}
+
+fn unreadable(name: &str, error: Error) -> ExpirationEntry {
+    ExpirationEntry::missing(name).with_problem(Problem::Unreadable(error))
+}
+
+/// The row of a kubeconfig's embedded client certificate.
+fn kubeconfig_row(name: &str, path: &Path, cluster_ca: &[Certificate], now: SystemTime) -> ExpirationEntry {
+    let client = match EmbeddedClient::load(path) {
+        Ok(client) => client,
+        Err(e) => return unreadable(name, e),
+    };
+    let chain = match client.certificate_chain() {
+        Ok(chain) => chain,
+        Err(e) => return unreadable(name, e),
+    };
+    let entry = chain_problems(row(name, &chain, now), &chain, cluster_ca, "ca");
+    match (chain.first(), client.private_key()) {
+        (Some(cert), Ok(key)) if !cert.matches_key(&key) => entry.with_problem(Problem::ClientKeyMismatch),
+        (_, Err(e)) => entry.with_problem(Problem::Unreadable(e)),
+        _ => entry,
+    }
+}
+
 /// A present row with the first certificate's NotAfter and its validity problems.
 fn row(name: &str, chain: &[Certificate], now: SystemTime) -> ExpirationEntry {
     let Some(cert) = chain.first() else {
@@ -132,9 +139,9 @@ fn row(name: &str, chain: &[Certificate], now: SystemTime) -> ExpirationEntry {
     };
     let entry = ExpirationEntry::present(name, cert.not_after());
     if now > cert.not_after() {
-        entry.with_problem("expired")
+        entry.with_problem(Problem::Expired)
     } else if now < cert.not_before() {
-        entry.with_problem("not valid yet")
+        entry.with_problem(Problem::NotYetValid)
     } else {
         entry
     }
@@ -147,26 +154,27 @@ fn chain_problems(
     ca_name: &str,
 ) -> ExpirationEntry {
     match chain.split_first() {
-        Some(_) if ca.is_empty() => {
-            entry.with_problem(format!("CA {ca_name} is missing, so the chain cannot be checked"))
-        }
-        Some((cert, rest)) if !verify_chain(cert, rest, ca) => {
-            entry.with_problem(format!("not signed by {ca_name}"))
-        }
+        Some(_) if ca.is_empty() => entry.with_problem(Problem::CaMissing {
+            ca: ca_name.to_owned(),
+        }),
+        Some((cert, rest)) if !verify_chain(cert, rest, ca) => entry.with_problem(Problem::NotSignedBy {
+            ca: ca_name.to_owned(),
+        }),
         _ => entry,
     }
 }
 
 fn key_problem(entry: ExpirationEntry, cert: &Certificate, key_path: &Path) -> ExpirationEntry {
     if !key_path.exists() {
-        return entry.with_problem(format!("key {} is missing", key_path.display()));
+        return entry.with_problem(Problem::KeyMissing {
+            path: key_path.to_owned(),
+        });
     }
-    match read_key(key_path) {
+    match PrivateKey::from_file(key_path) {
         Ok(key) if cert.matches_key(&key) => entry,
-        Ok(_) => entry.with_problem(format!(
-            "key {} does not match the certificate",
-            key_path.display()
-        )),
-        Err(reason) => entry.with_problem(reason),
+        Ok(_) => entry.with_problem(Problem::KeyMismatch {
+            path: key_path.to_owned(),
+        }),
+        Err(e) => entry.with_problem(Problem::Unreadable(e)),
     }
 }

@@ -17,7 +17,7 @@ use der::asn1::ObjectIdentifier;
 use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::pem::{self, PemLabel};
+use crate::pem::{self, PemError, PemLabel};
 
 /// The key types kubetrust generates: kubeadm's `encryptionAlgorithm` values plus Ed25519.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -172,8 +172,7 @@ impl PrivateKey {
 
     /// Loads a key file; the error names the file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, Error> {
-        let bytes = Zeroizing::new(kubetrust_fs::read(path)?);
-        Self::from_pem(&bytes).map_err(|source| Error::Key {
+        Self::from_pem(&crate::read::file(path)?).map_err(|source| Error::Key {
             path: path.to_owned(),
             source,
         })
@@ -312,7 +311,7 @@ impl PrivateKey {
 pub enum KeyError {
     /// The file is not well-formed PEM.
     #[error("not valid PEM: {0}")]
-    Pem(String),
+    Pem(PemError),
     /// No `RSA PRIVATE KEY`, `EC PRIVATE KEY` or `PRIVATE KEY` block.
     #[error("no private key block (RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY) found")]
     NoPrivateKey,

@@ -36,6 +36,7 @@
 mod ca;
 mod cert;
 mod csr;
+mod dirs;
 mod error;
 pub mod expiration;
 pub mod external;
@@ -48,6 +49,7 @@ pub mod kubeconfigs;
 mod pem;
 mod pin;
 mod profile;
+mod read;
 pub mod renew;
 mod san;
 pub mod tree;
@@ -57,9 +59,11 @@ mod x509;
 pub use ca::CertificateAuthority;
 pub use cert::{CertError, Certificate, verify_chain};
 pub use csr::{CertificateRequest, RequestPolicy};
-pub use error::{Error, UnusableConfig};
+pub use dirs::Dirs;
+pub use error::{Error, KubeconfigEntry, UnusableConfig};
 pub use go_duration::parse_duration;
 pub use key::{KeyAlgorithm, KeyError, PrivateKey};
+pub use kubetrust_kubeconfig::pem::PemError;
 pub use pin::CaCertHash;
 pub use profile::{
     CA_CERTIFICATE_VALIDITY, CERTIFICATE_BACKDATE, CERTIFICATE_VALIDITY, CertProfile, ExtKeyUsage, Subject,

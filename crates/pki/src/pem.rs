@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use zeroize::Zeroize;
 
-pub(crate) use kubetrust_kubeconfig::pem::Block;
+pub(crate) use kubetrust_kubeconfig::pem::{Block, PemError};
 
 /// The labels kubeadm's files use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,13 +48,13 @@ impl Drop for Blocks {
 }
 
 /// Decodes every block; the error names the broken block, never its content.
-pub(crate) fn parse(data: &[u8]) -> Result<Blocks, String> {
+pub(crate) fn parse(data: &[u8]) -> Result<Blocks, PemError> {
     kubetrust_kubeconfig::pem::parse(data).map(Blocks)
 }
 
 /// The DER of every `CERTIFICATE` block without headers, in file order (client-go's
 /// `ParseCertsPEM` rule).
-pub(crate) fn certificates(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn certificates(data: &[u8]) -> Result<Vec<Vec<u8>>, PemError> {
     let blocks = parse(data)?;
     Ok(blocks
         .iter()

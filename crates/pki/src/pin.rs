@@ -34,7 +34,7 @@ impl CaCertHash {
     /// One pin per certificate of a PEM bundle, in file order.
     pub fn of_pem_bundle(pem: &[u8]) -> Result<Vec<Self>, Error> {
         let certs = Certificate::chain_from_pem(pem).map_err(|source| Error::Certificate {
-            what: "CA bundle".into(),
+            what: "CA bundle",
             source,
         })?;
         Ok(certs.iter().map(Self::of_certificate).collect())
@@ -107,25 +107,39 @@ impl FromStr for CaCertHash {
     }
 }
 
-/// Go's `hex.Decode` into 32 bytes, with its error texts: the first invalid byte of each
-/// pair is reported before an odd length.
-fn decode_hex(hex: &str) -> Result<[u8; 32], String> {
+/// Go's `hex.Decode` into 32 bytes: the first invalid byte of each pair is reported before
+/// an odd length.
+fn decode_hex(hex: &str) -> Result<[u8; 32], HexError> {
     let nibble = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
-    let invalid_byte = |b: u8| format!("encoding/hex: invalid byte: {}", go_unicode_verb(b));
     let mut out = [0u8; 32];
     let (pairs, odd) = hex.as_bytes().as_chunks::<2>();
     for (dst, &[hi, lo]) in out.iter_mut().zip(pairs) {
-        let hi = nibble(hi).ok_or_else(|| invalid_byte(hi))?;
-        let lo = nibble(lo).ok_or_else(|| invalid_byte(lo))?;
+        let hi = nibble(hi).ok_or(HexError::InvalidByte(hi))?;
+        let lo = nibble(lo).ok_or(HexError::InvalidByte(lo))?;
         *dst = hi << 4 | lo;
     }
     if let Some(&last) = odd.first() {
         return Err(match nibble(last) {
-            None => invalid_byte(last),
-            Some(_) => "encoding/hex: odd length hex string".to_owned(),
+            None => HexError::InvalidByte(last),
+            Some(_) => HexError::OddLength,
         });
     }
     Ok(out)
+}
+
+/// Why Go's `encoding/hex` refuses input; `Display` is Go's text.
+enum HexError {
+    InvalidByte(u8),
+    OddLength,
+}
+
+impl fmt::Display for HexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidByte(b) => write!(f, "encoding/hex: invalid byte: {}", go_unicode_verb(*b)),
+            Self::OddLength => f.write_str("encoding/hex: odd length hex string"),
+        }
+    }
 }
 
 /// Go's `%#U` of a byte: `U+0067 'g'`, or `U+000A` when not printable.

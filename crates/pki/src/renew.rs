@@ -8,8 +8,8 @@ use std::time::SystemTime;
 use kubetrust_fs::Mode;
 
 use crate::kubeconfigs::{EmbeddedClient, KUBECONFIG_FILES, KubeconfigSpec};
-use crate::tree::{CERTIFICATES, CertSpec, TreeConfig, load_ca, read_chain};
-use crate::{AltNames, CertProfile, Certificate, CertificateAuthority, Error, Validity};
+use crate::tree::{CLUSTER_CA, CertSpec, TreeConfig, load_ca};
+use crate::{AltNames, CertProfile, Certificate, CertificateAuthority, Dirs, Error, Validity, read};
 
 /// What `renew` did with one name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,89 +76,121 @@ impl SanChange {
     }
 }
 
-/// The names `renew` accepts, sorted as `renew all` processes them.
-pub fn renewable_names(config: &TreeConfig) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = CertSpec::for_config(config)
+/// What `renew` renews: kubeadm's `certs renew <name>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RenewTarget {
+    /// Every renewable certificate and kubeconfig (`all`).
+    All,
+    /// A leaf of the tree, its SANs changed by `san_change` (an empty change keeps them).
+    Certificate {
+        /// The certificate.
+        spec: &'static CertSpec,
+        /// SANs to add or drop.
+        san_change: SanChange,
+    },
+    /// The client certificate embedded in a kubeconfig file.
+    Kubeconfig(&'static KubeconfigSpec),
+}
+
+impl RenewTarget {
+    /// Parses a name `kubeadm certs renew` takes: `all`, a leaf of this config's tree
+    /// (`apiserver`, ...) or a kubeconfig file (`admin.conf`, ...). CAs and kubelet.conf are
+    /// [`Error::NotRenewable`].
+    pub fn parse(name: &str, config: &TreeConfig) -> Result<Self, Error> {
+        if name == "all" {
+            return Ok(Self::All);
+        }
+        let renewable = renewable(config);
+        renewable
+            .iter()
+            .find(|target| target.name() == name)
+            .cloned()
+            .ok_or_else(|| not_renewable(name, &renewable))
+    }
+
+    /// The name kubeadm uses: `all`, `apiserver`, `admin.conf`, ...
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Certificate { spec, .. } => spec.name,
+            Self::Kubeconfig(spec) => spec.file_name,
+        }
+    }
+}
+
+/// What `renew all` renews, sorted by name as kubeadm processes them: the tree's leaves and
+/// the kubeconfigs except kubelet.conf (the kubelet rotates its own).
+pub fn renewable(config: &TreeConfig) -> Vec<RenewTarget> {
+    let mut targets: Vec<RenewTarget> = CertSpec::for_config(config)
         .iter()
         .filter(|s| !s.is_ca())
-        .map(|s| s.name)
+        .map(|spec| RenewTarget::Certificate {
+            spec,
+            san_change: SanChange::default(),
+        })
         .chain(
             KUBECONFIG_FILES
                 .iter()
                 .filter(|s| s.file_name != "kubelet.conf")
-                .map(|s| s.file_name),
+                .map(RenewTarget::Kubeconfig),
         )
         .collect();
-    names.sort_unstable();
-    names
+    targets.sort_unstable_by_key(RenewTarget::name);
+    targets
 }
 
-/// Renews `name` (`all` for every renewable name). CAs and kubelet.conf are not renewable.
+fn not_renewable(name: &str, renewable: &[RenewTarget]) -> Error {
+    let names: Vec<&str> = renewable.iter().map(RenewTarget::name).collect();
+    Error::NotRenewable {
+        name: name.to_owned(),
+        renewable: names.join(", "),
+    }
+}
+
+/// Renews `target` from the CAs in the cert dir. A target this config cannot renew (a CA,
+/// kubelet.conf, an etcd certificate with external etcd) is [`Error::NotRenewable`].
 pub fn renew(
-    cert_dir: &Path,
-    kubeconfig_dir: &Path,
-    name: &str,
+    dirs: &Dirs,
+    target: &RenewTarget,
     config: &TreeConfig,
     now: SystemTime,
 ) -> Result<Vec<RenewOutcome>, Error> {
-    let names = renewable_names(config);
-    let selected: Vec<&'static str> = if name == "all" {
-        names
-    } else {
-        vec![
-            names
-                .iter()
-                .copied()
-                .find(|n| *n == name)
-                .ok_or_else(|| Error::NotRenewable {
-                    name: name.to_owned(),
-                    renewable: renewable_names(config).join(", "),
-                })?,
-        ]
-    };
-    selected
-        .into_iter()
-        .map(|name| match CertSpec::by_name(name) {
-            Some(spec) => renew_certificate(cert_dir, spec, config, None, now),
-            None => {
-                let spec = KubeconfigSpec::by_file_name(name).ok_or_else(|| Error::NotRenewable {
-                    name: name.to_owned(),
-                    renewable: String::new(),
-                })?;
-                renew_kubeconfig(cert_dir, kubeconfig_dir, spec, config, now)
+    let renewable = renewable(config);
+    match target {
+        RenewTarget::All => {
+            let mut outcomes = Vec::with_capacity(renewable.len());
+            for target in &renewable {
+                outcomes.extend(renew(dirs, target, config, now)?);
             }
-        })
-        .collect()
+            Ok(outcomes)
+        }
+        one if !renewable.iter().any(|r| r.name() == one.name()) => {
+            Err(not_renewable(one.name(), &renewable))
+        }
+        RenewTarget::Certificate { spec, san_change } => {
+            renew_certificate(&dirs.cert_dir, spec, san_change, config, now).map(|o| vec![o])
+        }
+        RenewTarget::Kubeconfig(spec) => renew_kubeconfig(dirs, spec, config, now).map(|o| vec![o]),
+    }
 }
 
-/// Renews one certificate of the tree, optionally changing its SANs.
-pub fn renew_certificate(
+/// Renews one certificate of the tree with its SANs changed by `san_change`.
+fn renew_certificate(
     cert_dir: &Path,
     spec: &'static CertSpec,
+    san_change: &SanChange,
     config: &TreeConfig,
-    san_change: Option<&SanChange>,
     now: SystemTime,
 ) -> Result<RenewOutcome, Error> {
     let path = spec.cert_path(cert_dir);
-    let ca_spec = CERTIFICATES
-        .iter()
-        .find(|c| Some(c.name) == spec.ca)
-        .ok_or(Error::EmptyBundle)?;
-    let ca = match signing_ca(spec.name, spec.long_name, &path, ca_spec, cert_dir)? {
+    let ca = match signing_ca(spec.name, spec.long_name, &path, spec.issuer(), cert_dir)? {
         Ok(ca) => ca,
         Err(skipped) => return Ok(skipped),
     };
-    let current = read_chain(&path)
-        .ok()
-        .and_then(|chain| chain.into_iter().next())
-        .ok_or_else(|| Error::LoadCa {
-            path: path.clone(),
-            reason: "cannot read the certificate to renew".into(),
-        })?;
+    let current = read::certificate(&path)?;
     let mut profile = profile_of(&current, config, now);
-    if let Some(change) = san_change {
-        profile.alt_names = change.apply(&profile.alt_names, &format!("{}.crt", spec.base_name))?;
-    }
+    profile.alt_names = san_change.apply(&profile.alt_names, &format!("{}.crt", spec.base_name))?;
     let (cert, key) = ca.issue_with_new_key(&profile, config.encryption_algorithm)?;
     kubetrust_fs::write_atomic(&path, cert.to_pem().as_bytes(), Mode::PUBLIC)?;
     kubetrust_fs::write_atomic(&spec.key_path(cert_dir), key.to_pem().as_bytes(), Mode::PRIVATE)?;
@@ -170,33 +202,22 @@ pub fn renew_certificate(
 }
 
 fn renew_kubeconfig(
-    cert_dir: &Path,
-    kubeconfig_dir: &Path,
+    dirs: &Dirs,
     spec: &'static KubeconfigSpec,
     config: &TreeConfig,
     now: SystemTime,
 ) -> Result<RenewOutcome, Error> {
-    let path = kubeconfig_dir.join(spec.file_name);
-    let ca_spec = CERTIFICATES.first().ok_or(Error::EmptyBundle)?;
-    let ca = match signing_ca(spec.file_name, spec.long_name, &path, ca_spec, cert_dir)? {
+    let path = dirs.kubeconfig_dir.join(spec.file_name);
+    let ca = match signing_ca(spec.file_name, spec.long_name, &path, &CLUSTER_CA, &dirs.cert_dir)? {
         Ok(ca) => ca,
         Err(skipped) => return Ok(skipped),
     };
-    let invalid = |reason: String| Error::LoadCa {
-        path: path.clone(),
-        reason,
-    };
-    let mut client = EmbeddedClient::load(&path).map_err(invalid)?;
+    let mut client = EmbeddedClient::load(&path)?;
     if !client.has_embedded_ca() {
-        return Err(invalid(format!(
-            "kubeConfig file {} does not have an embedded server certificate",
-            path.display()
-        )));
+        return Err(Error::NoEmbeddedCa { path });
     }
-    let chain = client.certificate_chain().map_err(invalid)?;
-    let current = chain
-        .first()
-        .ok_or_else(|| invalid("no client certificate".into()))?;
+    let chain = client.certificate_chain()?;
+    let current = chain.first().ok_or(Error::NoEmbeddedClientCertificate { path })?;
     let (cert, key) =
         ca.issue_with_new_key(&profile_of(current, config, now), config.encryption_algorithm)?;
     client.replace(&cert, &key, ca.certificate());

@@ -315,7 +315,7 @@ impl OwnerRef {
 /// `kube-system/kubeadm-certs` Secret (type `Opaque`) ready to create or update.
 ///
 /// A file that does not exist becomes an empty value, as in kubeadm; any other read error is
-/// [`Error::UploadRead`] naming the file. With `owner`, the Secret gets kubeadm's controller
+/// [`Error::Read`] naming the file. With `owner`, the Secret gets kubeadm's controller
 /// owner reference to the token Secret.
 pub fn build_secret(
     cert_dir: &Path,
@@ -326,10 +326,10 @@ pub fn build_secret(
     let mut data = BTreeMap::new();
     for entry in entries(etcd) {
         let path = entry.full_path(cert_dir);
-        let value = match std::fs::read(&path) {
-            Ok(contents) => encrypt(key, &Zeroizing::new(contents))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(source) => return Err(Error::UploadRead { path, source }),
+        let value = match crate::read::file(&path) {
+            Ok(contents) => encrypt(key, &contents)?,
+            Err(Error::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
         };
         data.insert(entry.secret_key.to_owned(), ByteString(value));
     }

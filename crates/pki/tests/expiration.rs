@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kubetrust_pki::expiration::{
-    DurationStyle, ExpirationEntry, ExpirationReport, human_duration, short_human_duration,
+    DurationStyle, ExpirationEntry, ExpirationReport, Problem, human_duration, short_human_duration,
 };
 use serde_json::json;
 
@@ -386,13 +386,10 @@ fn empty_report_prints_both_headers() {
 fn problems_section_follows_the_tables() {
     let (now, human, _) = expected_vector();
     let mut report = vector_report(now);
-    report.certificates[1]
-        .problems
-        .push("not signed by ca".to_owned()); // apiserver
-    report.certificates[1].problems.push("expired".to_owned());
-    report.certificate_authorities[1]
-        .problems
-        .push("expired".to_owned()); // etcd-ca
+    let signer = || Problem::NotSignedBy { ca: "ca".into() };
+    report.certificates[1].problems.push(signer()); // apiserver
+    report.certificates[1].problems.push(Problem::Expired);
+    report.certificate_authorities[1].problems.push(Problem::Expired); // etcd-ca
     let got = report.render_text(now, DurationStyle::Human);
     let want = format!(
         "{human}\n\
@@ -426,7 +423,7 @@ fn json_shape() {
     let mut report = vector_report(now);
     report.certificates[1]
         .problems
-        .push("not signed by ca".to_owned());
+        .push(Problem::NotSignedBy { ca: "ca".into() });
     let value = report.to_json(now);
 
     assert_eq!(value["kind"], "CertificateExpirationInfo");

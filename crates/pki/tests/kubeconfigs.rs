@@ -9,15 +9,17 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use common::{kubectl, kubectl_jsonpath, mode};
+use common::{control_plane, kubectl, kubectl_jsonpath, mode, write_kubeconfigs};
 use kubetrust_kubeconfig::{Config, SecretString};
-use kubetrust_pki::kubeconfigs::{self, ClientCredentialsSpec, KUBECONFIG_FILES, KubeconfigAction};
+use kubetrust_pki::kubeconfigs::{
+    self, ClientCredentialsSpec, KubeconfigAction, KubeconfigRefusal, UserKubeconfig,
+};
 use kubetrust_pki::tree::{self, CERTIFICATES, TreeConfig};
-use kubetrust_pki::{Certificate, KeyAlgorithm, verify_chain};
+use kubetrust_pki::{Certificate, Dirs, Error, KeyAlgorithm, verify_chain};
 
 fn config() -> TreeConfig {
     TreeConfig::new("cp-1", "192.168.10.11".parse().unwrap())
@@ -25,11 +27,9 @@ fn config() -> TreeConfig {
         .with_encryption_algorithm(KeyAlgorithm::EcdsaP256)
 }
 
-fn init(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (pki, kdir) = (dir.join("pki"), dir.join("kube"));
-    tree::create(&pki, &config(), SystemTime::now()).unwrap();
-    kubeconfigs::create(&pki, &kdir, &config(), &KUBECONFIG_FILES, SystemTime::now()).unwrap();
-    (pki, kdir)
+fn init(dir: &Path) -> (PathBuf, PathBuf) {
+    let dirs = control_plane(dir, &config());
+    (dirs.cert_dir, dirs.kubeconfig_dir)
 }
 
 fn client_cert(file: &Path) -> Certificate {
@@ -113,8 +113,8 @@ fn rerun_reuses_and_a_foreign_ca_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (pki, kdir) = init(dir.path());
     let before = std::fs::read(kdir.join("admin.conf")).unwrap();
-    let items = kubeconfigs::create(&pki, &kdir, &config(), &KUBECONFIG_FILES, SystemTime::now()).unwrap();
-    assert!(items.iter().all(|i| i.action == KubeconfigAction::Reuse));
+    let items = write_kubeconfigs(&Dirs::new(&pki, &kdir), &config()).unwrap();
+    assert!(items.iter().all(|i| matches!(i.action, KubeconfigAction::Reuse)));
     assert_eq!(std::fs::read(kdir.join("admin.conf")).unwrap(), before);
 
     // Another cluster's admin.conf: refused, and the missing scheduler.conf is not written.
@@ -122,12 +122,19 @@ fn rerun_reuses_and_a_foreign_ca_is_refused() {
     let (_, other_kdir) = init(other.path());
     std::fs::copy(other_kdir.join("admin.conf"), kdir.join("admin.conf")).unwrap();
     std::fs::remove_file(kdir.join("scheduler.conf")).unwrap();
-    let err = kubeconfigs::create(&pki, &kdir, &config(), &KUBECONFIG_FILES, SystemTime::now()).unwrap_err();
+    let err = write_kubeconfigs(&Dirs::new(&pki, &kdir), &config()).unwrap_err();
     assert!(
         err.to_string()
             .contains("exists already but has got the wrong CA cert"),
         "{err}"
     );
+    match &err {
+        Error::KubeconfigsRefused { refusals, .. } => assert!(
+            matches!(refusals.as_slice(), [(path, KubeconfigRefusal::WrongCa { .. })] if path.ends_with("admin.conf")),
+            "{refusals:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
     assert!(!kdir.join("scheduler.conf").exists());
 }
 
@@ -136,9 +143,9 @@ fn a_different_server_is_only_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let (pki, kdir) = init(dir.path());
     let moved = config().with_control_plane_endpoint("new-lb.example.test:443");
-    let items = kubeconfigs::create(&pki, &kdir, &moved, &KUBECONFIG_FILES, SystemTime::now()).unwrap();
+    let items = write_kubeconfigs(&Dirs::new(&pki, &kdir), &moved).unwrap();
     let admin = &items[0];
-    assert_eq!(admin.action, KubeconfigAction::Reuse);
+    assert!(matches!(admin.action, KubeconfigAction::Reuse));
     assert_eq!(
         admin.warning.as_deref().unwrap(),
         format!(
@@ -154,7 +161,7 @@ fn external_ca_needs_the_kubeconfigs_provided() {
     let (pki, kdir) = (dir.path().join("pki"), dir.path().join("kube"));
     tree::create(&pki, &config(), SystemTime::now()).unwrap();
     std::fs::remove_file(CERTIFICATES[0].key_path(&pki)).unwrap();
-    let err = kubeconfigs::create(&pki, &kdir, &config(), &KUBECONFIG_FILES, SystemTime::now()).unwrap_err();
+    let err = write_kubeconfigs(&Dirs::new(&pki, &kdir), &config()).unwrap_err();
     assert!(
         err.to_string().contains("ca.key is absent (external CA mode)"),
         "{err}"
@@ -166,15 +173,10 @@ fn user_kubeconfig_with_token_or_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let (pki, _) = init(dir.path());
     let ca = tree::load_ca(&CERTIFICATES[0], &pki).unwrap();
-    let token = kubeconfigs::build(
-        &ca,
-        "kubernetes",
-        "https://k8s-api.example.test:6443",
-        "ci-bot",
-        ClientCredentialsSpec::Token(SecretString::new("abcdef.0123456789abcdef")),
-        &config(),
-    )
-    .unwrap();
+    let token = ClientCredentialsSpec::Token(SecretString::new("abcdef.0123456789abcdef"));
+    let request = UserKubeconfig::new(&config(), "ci-bot", token).unwrap();
+    assert_eq!(request.server, "https://k8s-api.example.test:6443");
+    let token = kubeconfigs::build(&ca, request).unwrap();
     assert_eq!(token.current_context, "ci-bot@kubernetes");
     assert_eq!(
         token.users[0].user.token.expose_secret(),
@@ -188,17 +190,67 @@ fn user_kubeconfig_with_token_or_certificate() {
         .with_organization("dev")
         .with_organization("ops");
     let validity = kubeconfigs::client_validity(&ca, now, week);
-    let cert_user = kubeconfigs::build(
-        &ca,
-        "kubernetes",
-        "https://k8s-api.example.test:6443",
-        "jane",
-        ClientCredentialsSpec::Certificate { subject, validity },
-        &config(),
-    )
-    .unwrap();
+    let credentials = ClientCredentialsSpec::Certificate { subject, validity };
+    let request = UserKubeconfig::new(&config(), "jane", credentials).unwrap();
+    let cert_user = kubeconfigs::build(&ca, request).unwrap();
     let cert = Certificate::from_pem(&cert_user.users[0].user.client_certificate_data).unwrap();
     assert_eq!(cert.subject().organizations, ["dev", "ops"]);
     let lifetime = cert.not_after().duration_since(now).unwrap();
     assert!(lifetime <= week && lifetime > week - Duration::from_secs(5));
+}
+
+#[test]
+fn an_unreadable_cluster_ca_is_named_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, kdir) = init(dir.path());
+    let ca_crt = pki.join("ca.crt");
+    std::fs::remove_file(&ca_crt).unwrap();
+    // A directory in its place: unreadable even for root.
+    std::fs::create_dir(&ca_crt).unwrap();
+    let err = write_kubeconfigs(&Dirs::new(&pki, &kdir), &config()).unwrap_err();
+    let Error::LoadCa { source, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(source.as_ref(), Error::Read { path, source } if *path == ca_crt && source.kind() == std::io::ErrorKind::IsADirectory),
+        "{source:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("cannot read {}: Is a directory", ca_crt.display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unreadable_referenced_ca_is_not_a_wrong_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, kdir) = init(dir.path());
+    // admin.conf points at a CA file instead of embedding it, and that file cannot be read.
+    let referenced = dir.path().join("elsewhere/ca.crt");
+    std::fs::create_dir_all(&referenced).unwrap();
+    let admin = kdir.join("admin.conf");
+    let mut kubeconfig = Config::from_file(&admin).unwrap();
+    kubeconfig.clusters[0].cluster.certificate_authority_data.clear();
+    kubeconfig.clusters[0].cluster.certificate_authority = referenced.display().to_string();
+    kubeconfig.save(&admin).unwrap();
+
+    let err = write_kubeconfigs(&Dirs::new(&pki, &kdir), &config()).unwrap_err();
+    let Error::KubeconfigsRefused { refusals, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(refusals.as_slice(), [(_, KubeconfigRefusal::CaUnreadable(Error::Read { path, .. }))] if *path == referenced),
+        "{refusals:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "{}: cannot read {}: Is a directory",
+            admin.display(),
+            referenced.display()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("wrong CA"), "{text}");
 }

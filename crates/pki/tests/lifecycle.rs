@@ -7,15 +7,17 @@
     clippy::panic
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use kubetrust_pki::expiration::DurationStyle;
+use common::control_plane;
+use kubetrust_pki::expiration::{DurationStyle, Problem};
 use kubetrust_pki::inventory::check_expiration;
-use kubetrust_pki::kubeconfigs::{self, KUBECONFIG_FILES};
-use kubetrust_pki::renew::{self, RenewStatus, SanChange};
+use kubetrust_pki::renew::{self, RenewOutcome, RenewStatus, RenewTarget, SanChange};
 use kubetrust_pki::tree::{self, Action, CertSpec, TreeConfig};
-use kubetrust_pki::{Certificate, KeyAlgorithm, verify_chain};
+use kubetrust_pki::{Certificate, Dirs, Error, KeyAlgorithm, verify_chain};
 
 fn config() -> TreeConfig {
     TreeConfig::new("cp-1", "192.168.10.11".parse().unwrap())
@@ -25,10 +27,14 @@ fn config() -> TreeConfig {
 
 fn init() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let (pki, kdir) = (dir.path().join("pki"), dir.path().join("kube"));
-    tree::create(&pki, &config(), SystemTime::now()).unwrap();
-    kubeconfigs::create(&pki, &kdir, &config(), &KUBECONFIG_FILES, SystemTime::now()).unwrap();
-    (dir, pki, kdir)
+    let dirs = control_plane(dir.path(), &config());
+    (dir, dirs.cert_dir, dirs.kubeconfig_dir)
+}
+
+/// `kubeadm certs renew <name>`.
+fn renew_named(pki: &Path, kdir: &Path, name: &str, now: SystemTime) -> Result<Vec<RenewOutcome>, Error> {
+    let target = RenewTarget::parse(name, &config())?;
+    renew::renew(&Dirs::new(pki, kdir), &target, &config(), now)
 }
 
 fn cert(path: &Path) -> Certificate {
@@ -39,7 +45,7 @@ fn cert(path: &Path) -> Certificate {
 fn fresh_cluster_has_no_problems_and_kubeadm_rows() {
     let (_dir, pki, kdir) = init();
     let now = SystemTime::now();
-    let report = check_expiration(&pki, &kdir, &config(), None, now);
+    let report = check_expiration(&Dirs::new(&pki, &kdir), &config(), None, now);
     let names: Vec<&str> = report.certificates.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(
         names,
@@ -91,17 +97,18 @@ fn problems_are_flagged_per_row() {
     .unwrap();
     std::fs::remove_file(pki.join("ca.key")).unwrap();
 
-    let report = check_expiration(&pki, &kdir, &config(), None, SystemTime::now());
+    let report = check_expiration(&Dirs::new(&pki, &kdir), &config(), None, SystemTime::now());
     let row = |name: &str| report.certificates.iter().find(|e| e.name == name).unwrap();
     assert!(row("etcd-peer").is_missing());
     assert!(
         row("apiserver-kubelet-client")
             .problems
             .iter()
-            .any(|p| p.contains("does not match the certificate"))
+            .any(|p| matches!(p, Problem::KeyMismatch { .. }))
     );
+    let texts = |name: &str| -> Vec<String> { row(name).problems.iter().map(ToString::to_string).collect() };
     assert_eq!(
-        row("front-proxy-client").problems,
+        texts("front-proxy-client"),
         [
             "not signed by front-proxy-ca",
             &format!(
@@ -120,13 +127,13 @@ fn problems_are_flagged_per_row() {
     );
 
     let later = SystemTime::now() + Duration::from_secs(2 * 365 * 86400);
-    let report = check_expiration(&pki, &kdir, &config(), None, later);
+    let report = check_expiration(&Dirs::new(&pki, &kdir), &config(), None, later);
     assert!(
         report
             .certificates
             .iter()
             .filter(|e| !e.is_missing())
-            .all(|e| e.problems.contains(&"expired".to_owned()))
+            .all(|e| e.problems.iter().any(|p| matches!(p, Problem::Expired)))
     );
     assert!(
         report
@@ -141,7 +148,7 @@ fn renew_one_keeps_names_and_changes_key_serial_and_dates() {
     let before = cert(&pki.join("apiserver.crt"));
     let key_before = std::fs::read(pki.join("apiserver.key")).unwrap();
     let later = SystemTime::now() + Duration::from_secs(3600);
-    let outcomes = renew::renew(&pki, &kdir, "apiserver", &config(), later).unwrap();
+    let outcomes = renew_named(&pki, &kdir, "apiserver", later).unwrap();
     assert_eq!(outcomes[0].status, RenewStatus::Renewed);
     assert_eq!(
         outcomes[0].message,
@@ -171,7 +178,7 @@ fn renew_one_keeps_names_and_changes_key_serial_and_dates() {
 fn renew_all_covers_kubeconfigs_and_keeps_their_server() {
     let (_dir, pki, kdir) = init();
     let admin_before = std::fs::read_to_string(kdir.join("admin.conf")).unwrap();
-    let outcomes = renew::renew(&pki, &kdir, "all", &config(), SystemTime::now()).unwrap();
+    let outcomes = renew_named(&pki, &kdir, "all", SystemTime::now()).unwrap();
     assert_eq!(outcomes.len(), 11);
     assert!(
         outcomes.iter().all(|o| o.status == RenewStatus::Renewed),
@@ -180,45 +187,54 @@ fn renew_all_covers_kubeconfigs_and_keeps_their_server() {
     let admin_after = std::fs::read_to_string(kdir.join("admin.conf")).unwrap();
     assert_ne!(admin_after, admin_before);
     assert!(admin_after.contains("server: https://k8s-api.example.test:6443"));
-    let report = check_expiration(&pki, &kdir, &config(), None, SystemTime::now());
+    let report = check_expiration(&Dirs::new(&pki, &kdir), &config(), None, SystemTime::now());
     assert!(!report.has_problems(), "{report:#?}");
 }
 
 #[test]
 fn renew_with_new_sans_then_the_wider_config_reuses_it() {
-    let (_dir, pki, _kdir) = init();
+    let (_dir, pki, kdir) = init();
+    let dirs = Dirs::new(&pki, &kdir);
     let spec = CertSpec::by_name("apiserver").unwrap();
-    let change = SanChange::adding(["new.example.test", "10.0.0.200"]);
-    renew::renew_certificate(&pki, spec, &config(), Some(&change), SystemTime::now()).unwrap();
+    let with_sans = |sans: &[&str]| RenewTarget::Certificate {
+        spec,
+        san_change: SanChange::adding(sans.iter().copied()),
+    };
+    let target = with_sans(&["new.example.test", "10.0.0.200"]);
+    renew::renew(&dirs, &target, &config(), SystemTime::now()).unwrap();
     let renewed = cert(&pki.join("apiserver.crt"));
     assert!(renewed.dns_names().contains(&"new.example.test".to_owned()));
     assert!(renewed.ip_addresses().contains(&"10.0.0.200".parse().unwrap()));
     let wider = config().with_apiserver_cert_sans(["new.example.test", "10.0.0.200"]);
     let plan = tree::plan(&pki, &wider, SystemTime::now()).unwrap();
-    assert_eq!(plan.items[1].action, Action::Reuse);
+    assert!(matches!(plan.items[1].action, Action::Reuse));
 
-    let bad = SanChange::adding(["not a name"]);
-    assert!(renew::renew_certificate(&pki, spec, &config(), Some(&bad), SystemTime::now()).is_err());
+    let bad = with_sans(&["not a name"]);
+    let err = renew::renew(&dirs, &bad, &config(), SystemTime::now()).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidSan { value } if value == "not a name"),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn what_cannot_be_renewed() {
     let (_dir, pki, kdir) = init();
-    let err = renew::renew(&pki, &kdir, "ca", &config(), SystemTime::now())
+    let err = renew_named(&pki, &kdir, "ca", SystemTime::now())
         .unwrap_err()
         .to_string();
     assert!(err.contains("\"ca\" cannot be renewed"), "{err}");
-    assert!(renew::renew(&pki, &kdir, "kubelet.conf", &config(), SystemTime::now()).is_err());
+    assert!(renew_named(&pki, &kdir, "kubelet.conf", SystemTime::now()).is_err());
 
     std::fs::remove_file(pki.join("etcd/ca.key")).unwrap();
-    let out = renew::renew(&pki, &kdir, "etcd-server", &config(), SystemTime::now()).unwrap();
+    let out = renew_named(&pki, &kdir, "etcd-server", SystemTime::now()).unwrap();
     assert_eq!(
         out[0].message,
         "Detected external etcd/ca, certificate for serving etcd can't be renewed"
     );
 
     std::fs::remove_file(kdir.join("scheduler.conf")).unwrap();
-    let out = renew::renew(&pki, &kdir, "scheduler.conf", &config(), SystemTime::now()).unwrap();
+    let out = renew_named(&pki, &kdir, "scheduler.conf", SystemTime::now()).unwrap();
     assert_eq!(out[0].status, RenewStatus::Missing);
     assert!(
         out[0]
@@ -240,7 +256,7 @@ fn what_cannot_be_renewed() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(kdir.join("admin.conf"), by_reference).unwrap();
-    let err = renew::renew(&pki, &kdir, "admin.conf", &config(), SystemTime::now())
+    let err = renew_named(&pki, &kdir, "admin.conf", SystemTime::now())
         .unwrap_err()
         .to_string();
     assert!(
@@ -262,7 +278,12 @@ fn the_kubelet_client_certificate_is_listed_when_asked() {
     std::fs::write(&stamped, format!("{}{}", cert.to_pem(), key.to_pem().as_str())).unwrap();
     std::os::unix::fs::symlink(&stamped, kubelet.join("kubelet-client-current.pem")).unwrap();
 
-    let report = check_expiration(&pki, &kdir, &config(), Some(&kubelet), SystemTime::now());
+    let report = check_expiration(
+        &Dirs::new(&pki, &kdir),
+        &config(),
+        Some(&kubelet),
+        SystemTime::now(),
+    );
     let row = report
         .certificates
         .iter()
@@ -271,11 +292,48 @@ fn the_kubelet_client_certificate_is_listed_when_asked() {
     assert_eq!((row.ca_name.as_deref(), row.is_missing()), (Some("ca"), false));
     assert!(row.problems.is_empty(), "{row:?}");
 
-    let report = check_expiration(&pki, &kdir, &config(), Some(dir.path()), SystemTime::now());
+    let report = check_expiration(
+        &Dirs::new(&pki, &kdir),
+        &config(),
+        Some(dir.path()),
+        SystemTime::now(),
+    );
     assert!(
         report
             .certificates
             .iter()
             .any(|e| e.name == "kubelet-client-current.pem" && e.is_missing())
     );
+}
+
+#[test]
+fn renew_targets_are_typed_and_checked_against_the_config() {
+    assert_eq!(RenewTarget::parse("all", &config()).unwrap(), RenewTarget::All);
+    assert!(matches!(
+        RenewTarget::parse("admin.conf", &config()).unwrap(),
+        RenewTarget::Kubeconfig(spec) if spec.file_name == "admin.conf"
+    ));
+    let etcd = RenewTarget::parse("etcd-server", &config()).unwrap();
+    assert!(
+        matches!(&etcd, RenewTarget::Certificate { spec, san_change } if spec.name == "etcd-server" && *san_change == SanChange::default())
+    );
+    assert_eq!(renew::renewable(&config()).len(), 11);
+
+    let external_etcd = config().with_external_etcd(true);
+    let err = RenewTarget::parse("etcd-server", &external_etcd).unwrap_err();
+    assert!(
+        matches!(&err, Error::NotRenewable { name, .. } if name == "etcd-server"),
+        "{err:?}"
+    );
+    // A target built by hand is checked too: no CA, no etcd certificate with external etcd.
+    let (_dir, pki, kdir) = init();
+    let dirs = Dirs::new(&pki, &kdir);
+    let err = renew::renew(&dirs, &etcd, &external_etcd, SystemTime::now()).unwrap_err();
+    assert!(matches!(err, Error::NotRenewable { .. }), "{err:?}");
+    let ca = RenewTarget::Certificate {
+        spec: CertSpec::by_name("ca").unwrap(),
+        san_change: SanChange::default(),
+    };
+    let err = renew::renew(&dirs, &ca, &config(), SystemTime::now()).unwrap_err();
+    assert!(err.to_string().starts_with("\"ca\" cannot be renewed"), "{err}");
 }

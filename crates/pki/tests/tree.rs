@@ -14,8 +14,8 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use common::{mode, openssl_ok};
-use kubetrust_pki::tree::{self, Action, CERTIFICATES, TreeConfig};
-use kubetrust_pki::{CaCertHash, Certificate, KeyAlgorithm};
+use kubetrust_pki::tree::{self, Action, CERTIFICATES, Refusal, TreeConfig};
+use kubetrust_pki::{CaCertHash, Certificate, Error, KeyAlgorithm};
 
 /// The inputs of the spec's reference vectors (`testdata/pki/README.md`).
 fn vector_config() -> TreeConfig {
@@ -58,7 +58,7 @@ fn fresh_tree_matches_kubeadm_and_openssl_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let pki = dir.path().join("pki");
     let plan = tree::create(&pki, &vector_config(), SystemTime::now()).unwrap();
-    assert!(plan.items.iter().all(|i| i.action == Action::Create));
+    assert!(plan.items.iter().all(|i| matches!(i.action, Action::Create)));
     assert!(
         plan.warnings
             .iter()
@@ -89,7 +89,7 @@ fn fresh_tree_matches_kubeadm_and_openssl_agrees() {
     let Some(_) = openssl_ok(&["version"]) else { return };
     let path = |base: &str| pki.join(format!("{base}.crt")).display().to_string();
     for spec in CERTIFICATES.iter().filter(|s| !s.is_ca()) {
-        let ca = CERTIFICATES.iter().find(|c| Some(c.name) == spec.ca).unwrap();
+        let ca = spec.issuer();
         let out = openssl_ok(&["verify", "-CAfile", &path(ca.base_name), &path(spec.base_name)]).unwrap();
         assert!(out.trim_end().ends_with(": OK"), "{out}");
     }
@@ -211,7 +211,7 @@ fn rerun_reuses_everything_and_changes_nothing() {
     let before = snapshot(dir.path());
     let plan = tree::create(dir.path(), &config, SystemTime::now()).unwrap();
     assert!(
-        plan.items.iter().all(|i| i.action == Action::Reuse),
+        plan.items.iter().all(|i| matches!(i.action, Action::Reuse)),
         "{:#?}",
         plan.items
     );
@@ -237,7 +237,7 @@ fn missing_leaf_is_recreated_from_the_existing_ca() {
     std::fs::remove_file(dir.path().join("apiserver.key")).unwrap();
     let plan = tree::create(dir.path(), &config, SystemTime::now()).unwrap();
     let apiserver = plan.items.iter().find(|i| i.name == "apiserver").unwrap();
-    assert_eq!(apiserver.action, Action::Create);
+    assert!(matches!(apiserver.action, Action::Create));
     assert_eq!(std::fs::read(dir.path().join("ca.crt")).unwrap(), ca_before);
     assert!(kubetrust_pki::verify_chain(
         &read_cert(dir.path(), "apiserver"),
@@ -253,11 +253,22 @@ fn bad_existing_files_are_refused_and_nothing_is_written() {
     tree::create(other.path(), &config, SystemTime::now()).unwrap();
 
     type Break = fn(&Path, &Path);
-    let cases: [(&str, Break, &str); 5] = [
+    type Expect = fn(&Refusal) -> bool;
+    let cases: [(&str, Break, &str, Expect); 6] = [
         (
             "corrupt PEM",
             |d, _| std::fs::write(d.join("apiserver.crt"), "garbage").unwrap(),
             "failure loading certificate",
+            |r| matches!(r, Refusal::Unreadable(Error::LoadCertificate { .. })),
+        ),
+        (
+            "unreadable CA certificate",
+            |d, _| {
+                std::fs::remove_file(d.join("ca.crt")).unwrap();
+                std::fs::create_dir(d.join("ca.crt")).unwrap();
+            },
+            "ca.crt: Is a directory",
+            |r| matches!(r, Refusal::Unreadable(Error::Read { path, .. }) if path.ends_with("ca.crt")),
         ),
         (
             "certificate from another CA",
@@ -266,6 +277,14 @@ fn bad_existing_files_are_refused_and_nothing_is_written() {
                 std::fs::copy(o.join("apiserver.key"), d.join("apiserver.key")).unwrap();
             },
             "certificate apiserver is not signed by corresponding CA",
+            |r| {
+                matches!(
+                    r,
+                    Refusal::NotSignedByCa {
+                        base_name: "apiserver"
+                    }
+                )
+            },
         ),
         (
             "key of another certificate",
@@ -273,6 +292,7 @@ fn bad_existing_files_are_refused_and_nothing_is_written() {
                 std::fs::copy(o.join("apiserver.key"), d.join("apiserver.key")).unwrap();
             },
             "the key does not match",
+            |r| matches!(r, Refusal::KeyMismatch { .. }),
         ),
         (
             "CA key mismatch",
@@ -280,6 +300,7 @@ fn bad_existing_files_are_refused_and_nothing_is_written() {
                 std::fs::copy(o.join("ca.key"), d.join("ca.key")).unwrap();
             },
             "does not match the public key",
+            |r| matches!(r, Refusal::CaKeyMismatch { .. }),
         ),
         (
             "leaf without its CA being there",
@@ -288,18 +309,22 @@ fn bad_existing_files_are_refused_and_nothing_is_written() {
                 std::fs::remove_file(d.join("front-proxy-ca.key")).unwrap();
             },
             "is about to be created",
+            |r| matches!(r, Refusal::CaToBeCreated { ca: "front-proxy-ca" }),
         ),
     ];
-    for (what, break_it, want) in cases {
+    for (what, break_it, want, expect) in cases {
         let dir = tempfile::tempdir().unwrap();
         tree::create(dir.path(), &config, SystemTime::now()).unwrap();
         std::fs::remove_file(dir.path().join("etcd/peer.crt")).unwrap();
         std::fs::remove_file(dir.path().join("etcd/peer.key")).unwrap();
         break_it(dir.path(), other.path());
         let before = snapshot(dir.path());
-        let err = tree::create(dir.path(), &config, SystemTime::now())
-            .unwrap_err()
-            .to_string();
+        let err = tree::create(dir.path(), &config, SystemTime::now()).unwrap_err();
+        let Error::TreeRefused { plan } = &err else {
+            panic!("{what}: {err:?}")
+        };
+        assert!(plan.refusals().any(|(_, r)| expect(r)), "{what}: {err:?}");
+        let err = err.to_string();
         assert!(err.contains(want), "{what}: {err}");
         assert!(err.contains("nothing was written"), "{what}: {err}");
         assert_eq!(
@@ -317,14 +342,18 @@ fn a_new_required_san_refuses_the_old_apiserver_certificate() {
     tree::create(dir.path(), &config, SystemTime::now()).unwrap();
     let wider = config.clone().with_apiserver_cert_sans(["new.example.test"]);
     let plan = tree::plan(dir.path(), &wider, SystemTime::now()).unwrap();
-    let refusals: Vec<_> = plan.refusals().collect();
+    let refusals: Vec<_> = plan.refusals().map(|(name, r)| (name, r.to_string())).collect();
     assert_eq!(
         refusals,
         [(
             "apiserver",
-            "certificate apiserver is invalid: it is not valid for new.example.test"
+            "certificate apiserver is invalid: it is not valid for new.example.test".to_owned()
         )]
     );
+    assert!(matches!(
+        plan.refusals().next(),
+        Some(("apiserver", Refusal::MissingSan { base_name: "apiserver", san })) if san == "new.example.test"
+    ));
 }
 
 #[test]
@@ -334,7 +363,7 @@ fn ca_without_key_is_an_external_ca_whose_leaves_must_exist() {
     tree::create(dir.path(), &config, SystemTime::now()).unwrap();
     std::fs::remove_file(dir.path().join("ca.key")).unwrap();
     let plan = tree::plan(dir.path(), &config, SystemTime::now()).unwrap();
-    assert_eq!(plan.items[0].action, Action::ExternalCa);
+    assert!(matches!(plan.items[0].action, Action::ExternalCa));
     assert!(plan.refusals().next().is_none(), "{:#?}", plan.items);
     assert!(
         plan.lines()
@@ -402,7 +431,7 @@ fn bad_node_facts_are_refused_before_any_key_is_made() {
         let config = TreeConfig::new(name, address).with_encryption_algorithm(KeyAlgorithm::EcdsaP256);
         let err = tree::create(dir.path(), &config, SystemTime::now()).unwrap_err();
         assert!(
-            matches!(&err, kubetrust_pki::Error::InvalidNodeName { value } if value == name),
+            matches!(&err, Error::InvalidNodeName { value } if value == name),
             "{name:?}: {err:?}"
         );
         assert!(
@@ -415,7 +444,7 @@ fn bad_node_facts_are_refused_before_any_key_is_made() {
     let config = TreeConfig::new("cp-1", "0.0.0.0".parse().unwrap());
     assert!(matches!(
         tree::plan(dir.path(), &config, SystemTime::now()).unwrap_err(),
-        kubetrust_pki::Error::InvalidAdvertiseAddress { .. }
+        Error::InvalidAdvertiseAddress { .. }
     ));
     assert!(walk(dir.path()).is_empty(), "nothing written");
 }

@@ -287,10 +287,20 @@ fn build_secret_read_error_names_the_path() {
     std::fs::create_dir(dir.path().join("sa.key")).unwrap();
     let err = upload_certs::build_secret(dir.path(), &key, &Etcd::Local, None).unwrap_err();
     match &err {
-        Error::UploadRead { path, .. } => assert_eq!(path, &dir.path().join("sa.key")),
+        Error::Read { path, source } => {
+            assert_eq!(path, &dir.path().join("sa.key"));
+            assert_eq!(source.kind(), std::io::ErrorKind::IsADirectory);
+        }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(err.to_string().contains("sa.key"), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "cannot read {}: Is a directory",
+            dir.path().join("sa.key").display()
+        )),
+        "{text}"
+    );
 }
 
 #[test]

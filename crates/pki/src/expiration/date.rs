@@ -1,29 +1,17 @@
-//! UTC calendar formatting for the two date layouts kubeadm uses (no time-zone database needed:
-//! certificate times are always shown in UTC).
+//! Certificate times in the two layouts kubeadm prints, in UTC. jiff does the calendar; this
+//! module only floors to the second and names the layouts.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+use jiff::SignedDuration;
+use jiff::civil::DateTime;
 
-/// Seconds of Go's zero `time.Time` (0001-01-01T00:00:00Z) relative to the Unix epoch.
-pub(crate) const GO_ZERO_TIME_SECS: i64 = -62_135_596_800;
-
-/// A UTC civil time, to the second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Civil {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: i64,
-    minute: i64,
-    second: i64,
-}
+/// Go's zero `time.Time` (0001-01-01T00:00:00Z) in Unix seconds.
+const GO_ZERO_TIME_SECS: i64 = -62_135_596_800;
 
 /// Whole seconds since the Unix epoch, floored (sub-second parts are dropped toward the past,
 /// as Go's layouts without fractional seconds do). Saturates far outside any certificate range.
-pub(crate) fn unix_seconds(t: SystemTime) -> i64 {
+fn unix_seconds(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => {
@@ -43,71 +31,24 @@ pub(crate) fn is_go_zero_time(t: SystemTime) -> bool {
     }
 }
 
-impl Civil {
-    /// Converts Unix seconds to a proleptic-Gregorian UTC date and time.
-    pub(crate) fn from_unix(secs: i64) -> Self {
-        let days = secs.div_euclid(86_400);
-        let tod = secs.rem_euclid(86_400);
-        // Days-to-civil on 400-year eras shifted to start on 0000-03-01.
-        // |days| <= i64::MAX / 86400, so no step below can overflow.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097); // [0, 146096]
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-        let mp = (5 * doy + 2) / 153; // [0, 11], March-based
-        let day = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
-        let month = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Civil {
-            year,
-            month: u32::try_from(month).unwrap_or(1),
-            day: u32::try_from(day).unwrap_or(1),
-            hour: tod / 3_600,
-            minute: tod % 3_600 / 60,
-            second: tod % 60,
-        }
-    }
+/// `t` as a UTC civil time, floored to the second. Times outside years -9999..=9999 (which
+/// X.509 cannot express) are clamped to those ends.
+fn utc(t: SystemTime) -> DateTime {
+    let secs = unix_seconds(t);
+    DateTime::constant(1970, 1, 1, 0, 0, 0, 0)
+        .checked_add(SignedDuration::from_secs(secs))
+        .unwrap_or(if secs < 0 { DateTime::MIN } else { DateTime::MAX })
+}
 
-    /// The year as Go's `2006` layout element writes it: at least four digits, `-` for BCE.
-    fn year_text(&self) -> String {
-        if self.year < 0 {
-            format!("-{:04}", self.year.unsigned_abs())
-        } else {
-            format!("{:04}", self.year)
-        }
-    }
+/// Go layout `Jan 02, 2006 15:04 MST` for UTC (e.g. `Nov 25, 2027 18:01 UTC`).
+pub(crate) fn kubeadm_expires(t: SystemTime) -> String {
+    utc(t).strftime("%b %d, %Y %H:%M UTC").to_string()
+}
 
-    /// Go layout `Jan 02, 2006 15:04 MST` for a UTC time (e.g. `Nov 25, 2027 18:01 UTC`).
-    pub(crate) fn kubeadm_expires(&self) -> String {
-        let month = self
-            .month
-            .checked_sub(1)
-            .and_then(|i| MONTHS.get(usize::try_from(i).ok()?))
-            .copied()
-            .unwrap_or("???");
-        format!(
-            "{month} {:02}, {} {:02}:{:02} UTC",
-            self.day,
-            self.year_text(),
-            self.hour,
-            self.minute
-        )
-    }
-
-    /// Go layout `time.RFC3339` for a UTC time without fractional seconds
-    /// (e.g. `2027-11-25T18:01:44Z`), as `metav1.Time` serialises.
-    pub(crate) fn rfc3339(&self) -> String {
-        format!(
-            "{}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            self.year_text(),
-            self.month,
-            self.day,
-            self.hour,
-            self.minute,
-            self.second
-        )
-    }
+/// Go layout `time.RFC3339` for UTC without fractional seconds (e.g. `2027-11-25T18:01:44Z`),
+/// as `metav1.Time` serialises.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    utc(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 #[cfg(test)]
@@ -115,54 +56,52 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn at(secs: i64) -> SystemTime {
+        let magnitude = Duration::from_secs(secs.unsigned_abs());
+        if secs < 0 {
+            UNIX_EPOCH - magnitude
+        } else {
+            UNIX_EPOCH + magnitude
+        }
+    }
+
     #[test]
     fn known_instants() {
-        assert_eq!(Civil::from_unix(0).rfc3339(), "1970-01-01T00:00:00Z");
-        assert_eq!(Civil::from_unix(1_827_165_704).rfc3339(), "2027-11-25T18:01:44Z");
+        assert_eq!(rfc3339(at(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(at(1_827_165_704)), "2027-11-25T18:01:44Z");
+        assert_eq!(kubeadm_expires(at(1_827_165_704)), "Nov 25, 2027 18:01 UTC");
+        assert_eq!(kubeadm_expires(at(2_110_989_704)), "Nov 22, 2036 18:01 UTC");
+        assert_eq!(rfc3339(at(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(at(-1)), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(at(GO_ZERO_TIME_SECS)), "0001-01-01T00:00:00Z");
+        assert_eq!(kubeadm_expires(at(GO_ZERO_TIME_SECS)), "Jan 01, 0001 00:00 UTC");
+        // X.509's "no well-defined expiration" (RFC 5280 §4.1.2.5).
+        assert_eq!(kubeadm_expires(at(253_402_300_799)), "Dec 31, 9999 23:59 UTC");
+        assert_eq!(rfc3339(at(253_402_300_799)), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(at(GO_ZERO_TIME_SECS - 86_400)), "0000-12-31T00:00:00Z");
+    }
+
+    #[test]
+    fn sub_seconds_floor_toward_the_past() {
         assert_eq!(
-            Civil::from_unix(1_827_165_704).kubeadm_expires(),
-            "Nov 25, 2027 18:01 UTC"
+            rfc3339(UNIX_EPOCH - Duration::from_millis(1)),
+            "1969-12-31T23:59:59Z"
         );
         assert_eq!(
-            Civil::from_unix(2_110_989_704).kubeadm_expires(),
-            "Nov 22, 2036 18:01 UTC"
-        );
-        assert_eq!(Civil::from_unix(951_782_400).rfc3339(), "2000-02-29T00:00:00Z");
-        assert_eq!(Civil::from_unix(-1).rfc3339(), "1969-12-31T23:59:59Z");
-        assert_eq!(
-            Civil::from_unix(GO_ZERO_TIME_SECS).rfc3339(),
-            "0001-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            Civil::from_unix(253_402_300_799).kubeadm_expires(),
-            "Dec 31, 9999 23:59 UTC"
-        );
-        assert_eq!(
-            Civil::from_unix(GO_ZERO_TIME_SECS - 86_400).rfc3339(),
-            "0000-12-31T00:00:00Z"
-        );
-        assert_eq!(
-            Civil::from_unix(GO_ZERO_TIME_SECS - 367 * 86_400).rfc3339(),
-            "-0001-12-31T00:00:00Z"
+            rfc3339(UNIX_EPOCH + Duration::from_millis(1_999)),
+            "1970-01-01T00:00:01Z"
         );
     }
 
     #[test]
-    fn extremes_do_not_panic() {
-        let _ = Civil::from_unix(i64::MAX).rfc3339();
-        let _ = Civil::from_unix(i64::MIN).kubeadm_expires();
-    }
-
-    #[test]
-    fn unix_seconds_floors_before_epoch() {
-        assert_eq!(unix_seconds(UNIX_EPOCH - Duration::from_millis(1)), -1);
-        assert_eq!(unix_seconds(UNIX_EPOCH + Duration::from_millis(1_999)), 1);
-        assert_eq!(unix_seconds(UNIX_EPOCH - Duration::from_secs(5)), -5);
+    fn extremes_clamp_without_panic() {
+        assert_eq!(rfc3339(at(1 << 50)), "9999-12-31T23:59:59Z");
+        assert!(kubeadm_expires(at(-(1 << 50))).starts_with("Jan 01, -9999"));
     }
 
     #[test]
     fn go_zero_time() {
-        let zero = UNIX_EPOCH - Duration::from_secs(62_135_596_800);
+        let zero = at(GO_ZERO_TIME_SECS);
         assert!(is_go_zero_time(zero));
         assert!(!is_go_zero_time(zero + Duration::from_nanos(1)));
         assert!(!is_go_zero_time(UNIX_EPOCH));

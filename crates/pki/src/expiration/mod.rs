@@ -40,6 +40,7 @@
 
 mod date;
 mod duration;
+mod problem;
 mod table;
 
 use std::time::SystemTime;
@@ -47,9 +48,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use date::{Civil, is_go_zero_time, unix_seconds};
 use duration::residual_seconds;
 pub use duration::{human_duration, short_human_duration};
+pub use problem::Problem;
 
 /// `kind` of the structured output object.
 pub const OUTPUT_KIND: &str = "CertificateExpirationInfo";
@@ -65,7 +66,7 @@ const CA_HEADER: &str = "CERTIFICATE AUTHORITY\tEXPIRES\tRESIDUAL TIME\tEXTERNAL
 const WARNING_PREFIX: &str = "[check-expiration] WARNING: ";
 
 /// One row: a certificate (or CA) the inventory looked at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct ExpirationEntry {
     /// Row name as kubeadm shows it: `apiserver`, `admin.conf`, `ca`, `etcd-ca`, …
     pub name: String,
@@ -75,9 +76,9 @@ pub struct ExpirationEntry {
     pub ca_name: Option<String>,
     /// Whether the issuing CA (for CA rows: this CA) is externally managed (no key on disk).
     pub externally_managed: bool,
-    /// Problems found with this entry, e.g. `expired` or `not signed by ca` (not in kubeadm;
-    /// shown as warning lines after the tables and as `problems` in the structured output).
-    pub problems: Vec<String>,
+    /// Problems found with this entry, e.g. [`Problem::Expired`] (not in kubeadm; shown as
+    /// warning lines after the tables and as `problems` in the structured output).
+    pub problems: Vec<Problem>,
 }
 
 impl ExpirationEntry {
@@ -119,8 +120,8 @@ impl ExpirationEntry {
 
     /// Adds a problem.
     #[must_use]
-    pub fn with_problem(mut self, problem: impl Into<String>) -> Self {
-        self.problems.push(problem.into());
+    pub fn with_problem(mut self, problem: Problem) -> Self {
+        self.problems.push(problem);
         self
     }
 
@@ -141,7 +142,7 @@ impl ExpirationEntry {
             let empty_cells = if with_ca_column { "\t\t\t\t" } else { "\t\t\t" };
             return format!("!MISSING! {}{empty_cells}\n", self.name);
         };
-        let expires = Civil::from_unix(unix_seconds(not_after)).kubeadm_expires();
+        let expires = date::kubeadm_expires(not_after);
         let residual = style.format(residual_seconds(not_after, now));
         let managed = if self.externally_managed { "yes" } else { "no" };
         if with_ca_column {
@@ -154,7 +155,7 @@ impl ExpirationEntry {
 
     /// The structured-output item; `is_ca` drops `caName` as kubeadm does for CA rows.
     fn output(&self, now: SystemTime, is_ca: bool) -> CertificateInfo {
-        let problems = self.problems.clone();
+        let problems = self.problems.iter().map(ToString::to_string).collect();
         let Some(not_after) = self.not_after else {
             // kubeadm fills in only the name and `missing` for an absent file.
             return CertificateInfo {
@@ -170,8 +171,7 @@ impl ExpirationEntry {
         CertificateInfo {
             name: self.name.clone(),
             // metav1.Time: the zero time is `null`, anything else RFC 3339 in UTC.
-            expiration_date: (!is_go_zero_time(not_after))
-                .then(|| Civil::from_unix(unix_seconds(not_after)).rfc3339()),
+            expiration_date: (!date::is_go_zero_time(not_after)).then(|| date::rfc3339(not_after)),
             residual_time: residual_seconds(not_after, now),
             externally_managed: self.externally_managed,
             ca_name: if is_ca {
@@ -186,7 +186,7 @@ impl ExpirationEntry {
 }
 
 /// The whole inventory: the certificates table and the CA table, each in display order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct ExpirationReport {
     /// Leaf certificates and kubeconfig client certificates.
     pub certificates: Vec<ExpirationEntry>,
@@ -387,7 +387,7 @@ mod tests {
             certificates: vec![
                 ExpirationEntry::present("apiserver", now() + Duration::from_secs(3600))
                     .with_ca("ca")
-                    .with_problem("not signed by ca"),
+                    .with_problem(Problem::NotSignedBy { ca: "ca".into() }),
                 ExpirationEntry::missing("admin.conf")
                     .with_ca("ca")
                     .with_externally_managed(true),
@@ -395,7 +395,7 @@ mod tests {
             certificate_authorities: vec![
                 ExpirationEntry::present("ca", now() - Duration::from_secs(10))
                     .with_ca("ignored")
-                    .with_problem("expired"),
+                    .with_problem(Problem::Expired),
             ],
         }
     }

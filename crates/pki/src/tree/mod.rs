@@ -7,21 +7,25 @@
 //! and matches, it chains to its CA, and it covers every SAN the config requires. Anything
 //! else is refused before a single file is written.
 
+mod refusal;
 mod spec;
 
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-pub use spec::{CERTIFICATES, CertSpec, TreeConfig};
+pub use refusal::Refusal;
+pub use spec::{CERTIFICATES, CLUSTER_CA, CertSpec, TreeConfig};
 
 use crate::{
-    AltNames, CertProfile, Certificate, CertificateAuthority, Error, PrivateKey, Subject, Validity,
+    AltNames, CertProfile, Certificate, CertificateAuthority, Error, PrivateKey, Subject, Validity, read,
     verify_chain,
 };
 use kubetrust_fs::{Mode, NewFile};
 
 /// What the plan does with one certificate (or the `sa` key pair).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Action {
     /// Generate a key and a certificate.
@@ -30,12 +34,12 @@ pub enum Action {
     Reuse,
     /// A CA certificate without its key: an external CA. Nothing is generated for it.
     ExternalCa,
-    /// The existing files do not satisfy the config; the reason says which check failed.
-    Refuse(String),
+    /// The existing files do not satisfy the config; the refusal says which check failed.
+    Refuse(Refusal),
 }
 
 /// One line of the plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct PlanItem {
     /// The certificate's name (`ca`, `apiserver`, ... or `sa`).
@@ -50,7 +54,7 @@ pub struct PlanItem {
 
 /// What [`plan`] found: one item per certificate plus `sa`, and warnings (dropped SANs,
 /// certificates outside their validity period).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct Plan {
     /// The cert dir the plan is for.
@@ -63,9 +67,9 @@ pub struct Plan {
 
 impl Plan {
     /// Items that were refused.
-    pub fn refusals(&self) -> impl Iterator<Item = (&'static str, &str)> {
+    pub fn refusals(&self) -> impl Iterator<Item = (&'static str, &Refusal)> {
         self.items.iter().filter_map(|i| match &i.action {
-            Action::Refuse(reason) => Some((i.name, reason.as_str())),
+            Action::Refuse(refusal) => Some((i.name, refusal)),
             _ => None,
         })
     }
@@ -86,7 +90,7 @@ impl Plan {
                 (Action::ExternalCa, _) => {
                     format!("[certs] Using existing {base} keyless certificate authority")
                 }
-                (Action::Refuse(reason), _) => format!("[certs] Refusing {base:?}: {reason}"),
+                (Action::Refuse(refusal), _) => format!("[certs] Refusing {base:?}: {refusal}"),
             });
             if let (Action::Create, Some(names)) = (&item.action, &item.serving_names) {
                 lines.push(format!(
@@ -107,22 +111,30 @@ pub fn plan(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Pla
         items: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut cas: Vec<(&str, Option<Vec<Certificate>>, bool)> = Vec::new(); // name, bundle, keyless
+    // Per CA name: its bundle when it exists and is usable, and whether it is keyless.
+    let mut cas: BTreeMap<&str, (Option<Vec<Certificate>>, bool)> = BTreeMap::new();
     for spec in CertSpec::for_config(config) {
         let (names, warnings) = spec.alt_names(config)?;
         plan.warnings.extend(warnings);
         let action = match spec.ca {
             None => {
                 let (action, bundle) = inspect_ca(spec, cert_dir, now, &mut plan.warnings);
-                cas.push((spec.name, bundle, action == Action::ExternalCa));
+                cas.insert(spec.name, (bundle, matches!(action, Action::ExternalCa)));
                 action
             }
-            Some(ca_name) => {
-                let (bundle, keyless) = match cas.iter().find(|(n, ..)| *n == ca_name) {
-                    Some((_, bundle, keyless)) => (bundle.as_deref(), *keyless),
+            Some(ca) => {
+                let (bundle, keyless) = match cas.get(ca.name) {
+                    Some((bundle, keyless)) => (bundle.as_deref(), *keyless),
                     None => (None, false),
                 };
-                inspect_leaf(spec, &names, cert_dir, bundle, keyless, now, &mut plan.warnings)
+                let leaf = Leaf {
+                    spec,
+                    ca,
+                    required: &names,
+                    ca_bundle: bundle,
+                    ca_keyless: keyless,
+                };
+                inspect_leaf(&leaf, cert_dir, now, &mut plan.warnings)
             }
         };
         let serving = !spec.is_ca() && spec.usages.contains(&crate::ExtKeyUsage::ServerAuth);
@@ -147,17 +159,14 @@ pub fn plan(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Pla
 /// file. Returns the plan that was carried out.
 pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Plan, Error> {
     let plan = plan(cert_dir, config, now)?;
-    let problems: Vec<String> = plan
-        .refusals()
-        .map(|(name, reason)| format!("{name}: {reason}"))
-        .collect();
-    if !problems.is_empty() {
-        return Err(Error::TreeRefused {
-            cert_dir: cert_dir.to_owned(),
-            problems,
-        });
+    if plan.refusals().next().is_some() {
+        return Err(Error::TreeRefused { plan: Box::new(plan) });
     }
-    let to_create = plan.items.iter().filter(|i| i.action == Action::Create).count();
+    let to_create = plan
+        .items
+        .iter()
+        .filter(|i| matches!(i.action, Action::Create))
+        .count();
     let mut keys = crate::keygen::generate(config.encryption_algorithm, to_create)?.into_iter();
     let mut next_key = || {
         keys.next().ok_or(Error::KeyGeneration {
@@ -166,14 +175,12 @@ pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<P
     };
 
     let mut files: Vec<(PathBuf, Vec<u8>, Mode)> = Vec::new();
-    let mut cas: Vec<(&str, CertificateAuthority)> = Vec::new();
+    // CAs created now, or loaded from disk when a leaf of theirs is created.
+    let mut cas: BTreeMap<&str, CertificateAuthority> = BTreeMap::new();
     let ca_validity = Validity::kubeadm(now, config.ca_certificate_validity);
     let leaf_validity = Validity::kubeadm(now, config.certificate_validity);
     for (item, spec) in plan.items.iter().zip(CertSpec::for_config(config)) {
-        if item.action != Action::Create {
-            if spec.is_ca() && item.action == Action::Reuse {
-                cas.push((spec.name, load_ca(spec, cert_dir)?));
-            }
+        if !matches!(item.action, Action::Create) {
             continue;
         }
         let key = next_key()?;
@@ -182,19 +189,14 @@ pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<P
             None => {
                 let ca = CertificateAuthority::self_signed(&spec.common_name(config), key, ca_validity)?;
                 let cert = ca.certificate().clone();
-                cas.push((spec.name, ca));
+                cas.insert(spec.name, ca);
                 cert
             }
-            Some(ca_name) => {
-                // The plan refuses leaves of a missing CA, and CAs precede their leaves.
-                let ca = cas
-                    .iter()
-                    .find(|(n, _)| *n == ca_name)
-                    .map(|(_, ca)| ca)
-                    .ok_or_else(|| Error::TreeRefused {
-                        cert_dir: cert_dir.to_owned(),
-                        problems: vec![format!("{}: CA {ca_name} has no key to sign with", spec.name)],
-                    })?;
+            Some(ca_spec) => {
+                let ca = match cas.entry(ca_spec.name) {
+                    Entry::Occupied(created) => created.into_mut(),
+                    Entry::Vacant(slot) => slot.insert(load_ca(ca_spec, cert_dir)?),
+                };
                 let mut subject = Subject::new(spec.common_name(config));
                 subject.organizations = spec.organizations.iter().map(|o| (*o).to_owned()).collect();
                 let (alt_names, _) = spec.alt_names(config)?;
@@ -217,7 +219,7 @@ pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<P
     if plan
         .items
         .last()
-        .is_some_and(|i| i.name == "sa" && i.action == Action::Create)
+        .is_some_and(|i| i.name == "sa" && matches!(i.action, Action::Create))
     {
         let key = next_key()?;
         files.push((
@@ -272,93 +274,70 @@ fn inspect_ca(
     if !exists(&crt) && !exists(&key) {
         return (Action::Create, None);
     }
-    let bundle = match read_chain(&crt) {
+    let refuse = |refusal| (Action::Refuse(refusal), None);
+    let bundle = match read::certificates(&crt) {
         Ok(bundle) => bundle,
-        Err(reason) => return (Action::Refuse(reason), None),
+        Err(error) => return refuse(Refusal::Unreadable(error)),
     };
-    let Some(cert) = bundle.first() else {
-        return (Action::Refuse("empty CA bundle".into()), None);
+    let Some(cert) = bundle.first().filter(|cert| cert.is_ca()) else {
+        return refuse(Refusal::NotACa {
+            base_name: spec.base_name,
+        });
     };
-    if !cert.is_ca() {
-        return (
-            Action::Refuse(format!("certificate {} is not a CA", spec.base_name)),
-            None,
-        );
-    }
     period_warning(spec.base_name, cert, now, warnings);
     if !exists(&key) {
         return (Action::ExternalCa, Some(bundle));
     }
-    match read_key(&key) {
+    match PrivateKey::from_file(&key) {
         Ok(k) if cert.matches_key(&k) => (Action::Reuse, Some(bundle)),
-        Ok(_) => (
-            Action::Refuse(format!(
-                "{} does not match the public key of {}",
-                key.display(),
-                crt.display()
-            )),
-            None,
-        ),
-        Err(reason) => (Action::Refuse(reason), None),
+        Ok(_) => refuse(Refusal::CaKeyMismatch { key, cert: crt }),
+        Err(error) => refuse(Refusal::Unreadable(error)),
     }
 }
 
-fn inspect_leaf(
-    spec: &CertSpec,
-    required: &AltNames,
-    cert_dir: &Path,
-    ca_bundle: Option<&[Certificate]>,
+/// A leaf to inspect, with what the plan knows of its CA.
+struct Leaf<'a> {
+    spec: &'a CertSpec,
+    ca: &'a CertSpec,
+    /// The SANs the config requires.
+    required: &'a AltNames,
+    /// The CA's certificates, when the CA exists and is usable.
+    ca_bundle: Option<&'a [Certificate]>,
+    /// Whether the CA has no key here (external CA).
     ca_keyless: bool,
-    now: SystemTime,
-    warnings: &mut Vec<String>,
-) -> Action {
+}
+
+fn inspect_leaf(leaf: &Leaf<'_>, cert_dir: &Path, now: SystemTime, warnings: &mut Vec<String>) -> Action {
+    let (spec, ca) = (leaf.spec, leaf.ca.name);
     let (crt, key) = (spec.cert_path(cert_dir), spec.key_path(cert_dir));
     if !exists(&crt) && !exists(&key) {
-        return if ca_keyless {
-            Action::Refuse(format!(
-                "missing, and its CA {} has no key (external CA mode): provide {} and {} signed by the external CA",
-                spec.ca.unwrap_or_default(),
-                crt.display(),
-                key.display()
-            ))
+        return if leaf.ca_keyless {
+            Action::Refuse(Refusal::MissingUnderExternalCa { ca, cert: crt, key })
         } else {
             Action::Create
         };
     }
-    let key = match read_key(&key) {
-        Ok(k) => k,
-        Err(reason) => return Action::Refuse(reason),
+    let loaded = PrivateKey::from_file(&key).and_then(|key| Ok((key, read::certificates(&crt)?)));
+    let (key, chain) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return Action::Refuse(Refusal::Unreadable(error)),
     };
-    let chain = match read_chain(&crt) {
-        Ok(chain) => chain,
-        Err(reason) => return Action::Refuse(reason),
+    let Some((cert, intermediates)) = chain.split_first().filter(|(cert, _)| cert.matches_key(&key)) else {
+        return Action::Refuse(Refusal::KeyMismatch { cert: crt });
     };
-    let Some((cert, intermediates)) = chain.split_first() else {
-        return Action::Refuse("empty file".into());
-    };
-    if !cert.matches_key(&key) {
-        return Action::Refuse(format!(
-            "the key does not match the public key of {}",
-            crt.display()
-        ));
-    }
-    let Some(bundle) = ca_bundle else {
-        return Action::Refuse(format!(
-            "exists but its CA {} is about to be created, so it cannot be signed by it; remove it or provide the CA",
-            spec.ca.unwrap_or_default()
-        ));
+    let Some(bundle) = leaf.ca_bundle else {
+        return Action::Refuse(Refusal::CaToBeCreated { ca });
     };
     if !verify_chain(cert, intermediates, bundle) {
-        return Action::Refuse(format!(
-            "certificate {} is not signed by corresponding CA",
-            spec.base_name
-        ));
+        return Action::Refuse(Refusal::NotSignedByCa {
+            base_name: spec.base_name,
+        });
     }
-    if let Some(missing) = first_uncovered(cert, required) {
-        return Action::Refuse(format!(
-            "certificate {} is invalid: it is not valid for {missing}",
-            spec.base_name
-        ));
+    if let Some(san) = first_uncovered(cert, leaf.required) {
+        return Action::Refuse(Refusal::MissingSan {
+            base_name: spec.base_name,
+            san,
+        });
     }
     period_warning(spec.base_name, cert, now, warnings);
     Action::Reuse
@@ -368,21 +347,19 @@ fn inspect_sa(cert_dir: &Path) -> Action {
     let (key_path, pub_path) = (cert_dir.join("sa.key"), cert_dir.join("sa.pub"));
     if !exists(&key_path) {
         return if exists(&pub_path) {
-            Action::Refuse("sa.pub exists without sa.key; remove it or provide sa.key".into())
+            Action::Refuse(Refusal::SaPubWithoutKey)
         } else {
             Action::Create
         };
     }
-    let key = match read_key(&key_path) {
+    let key = match PrivateKey::from_file(&key_path) {
         Ok(key) => key,
-        Err(_) => return Action::Refuse("file sa.key existed but it could not be loaded properly".into()),
+        Err(error) => return Action::Refuse(Refusal::SaKeyUnloadable(error)),
     };
-    match std::fs::read(&pub_path) {
-        Ok(bytes) if bytes == key.public_key_pem().as_bytes() => Action::Reuse,
-        Ok(_) => Action::Refuse("sa.pub is not the public key of sa.key".into()),
-        Err(_) => {
-            Action::Refuse("sa.pub is missing or unreadable; kubeadm needs both sa.key and sa.pub".into())
-        }
+    match read::file(&pub_path) {
+        Ok(bytes) if bytes.as_slice() == key.public_key_pem().as_bytes() => Action::Reuse,
+        Ok(_) => Action::Refuse(Refusal::SaPubMismatch),
+        Err(error) => Action::Refuse(Refusal::SaPubUnreadable(error)),
     }
 }
 
@@ -426,30 +403,17 @@ fn period_warning(name: &str, cert: &Certificate, now: SystemTime, warnings: &mu
     }
 }
 
-pub(crate) fn read_chain(path: &Path) -> Result<Vec<Certificate>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Certificate::chain_from_pem(&bytes)
-        .map_err(|e| format!("failure loading certificate {}: {e}", path.display()))
-}
-
-pub(crate) fn read_key(path: &Path) -> Result<PrivateKey, String> {
-    let bytes = zeroize::Zeroizing::new(
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-    );
-    PrivateKey::from_pem(&bytes).map_err(|e| format!("failure loading key {}: {e}", path.display()))
-}
-
 /// Loads a CA (certificate bundle and key) from the cert dir.
 pub fn load_ca(spec: &CertSpec, cert_dir: &Path) -> Result<CertificateAuthority, Error> {
     let crt = spec.cert_path(cert_dir);
-    let bundle = read_chain(&crt).map_err(|reason| Error::LoadCa {
-        path: crt.clone(),
-        reason,
+    let bundle = read::certificates(&crt).map_err(|e| Error::LoadCa {
+        path: crt,
+        source: Box::new(e),
     })?;
     let key_path = spec.key_path(cert_dir);
-    let key = read_key(&key_path).map_err(|reason| Error::LoadCa {
+    let key = PrivateKey::from_file(&key_path).map_err(|e| Error::LoadCa {
         path: key_path,
-        reason,
+        source: Box::new(e),
     })?;
     CertificateAuthority::new(bundle, key)
 }

@@ -180,8 +180,8 @@ pub struct CertSpec {
     pub name: &'static str,
     /// Files are `<base_name>.crt` / `.key` under the cert dir: `apiserver`, `etcd/server`, ...
     pub base_name: &'static str,
-    /// The issuing CA's name (`ca`, `front-proxy-ca`, `etcd-ca`); `None` for CAs.
-    pub ca: Option<&'static str>,
+    /// The issuing CA (`ca`, `front-proxy-ca`, `etcd-ca`); `None` for CAs.
+    pub ca: Option<&'static CertSpec>,
     /// kubeadm's description of the certificate.
     pub long_name: &'static str,
     pub(crate) common_name: CommonName,
@@ -210,18 +210,33 @@ const fn ca(
     }
 }
 
+/// The cluster CA, `ca`: it signs the API server's certificates and every kubeconfig's.
+pub const CLUSTER_CA: CertSpec = ca(
+    "ca",
+    "ca",
+    "kubernetes",
+    "self-signed Kubernetes CA to provision identities for other Kubernetes components",
+);
+const FRONT_PROXY_CA: CertSpec = ca(
+    "front-proxy-ca",
+    "front-proxy-ca",
+    "front-proxy-ca",
+    "self-signed CA to provision identities for front proxy",
+);
+const ETCD_CA: CertSpec = ca(
+    "etcd-ca",
+    "etcd/ca",
+    "etcd-ca",
+    "self-signed CA to provision identities for etcd",
+);
+
 /// kubeadm's `GetDefaultCertList`, in its order.
 pub const CERTIFICATES: [CertSpec; 10] = [
-    ca(
-        "ca",
-        "ca",
-        "kubernetes",
-        "self-signed Kubernetes CA to provision identities for other Kubernetes components",
-    ),
+    CLUSTER_CA,
     CertSpec {
         name: "apiserver",
         base_name: "apiserver",
-        ca: Some("ca"),
+        ca: Some(&CLUSTER_CA),
         long_name: "certificate for serving the Kubernetes API",
         common_name: CommonName::Fixed("kube-apiserver"),
         organizations: &[],
@@ -231,39 +246,29 @@ pub const CERTIFICATES: [CertSpec; 10] = [
     CertSpec {
         name: "apiserver-kubelet-client",
         base_name: "apiserver-kubelet-client",
-        ca: Some("ca"),
+        ca: Some(&CLUSTER_CA),
         long_name: "certificate for the API server to connect to kubelet",
         common_name: CommonName::Fixed("kube-apiserver-kubelet-client"),
         organizations: &["kubeadm:cluster-admins"],
         usages: &[ClientAuth],
         sans: SanRecipe::None,
     },
-    ca(
-        "front-proxy-ca",
-        "front-proxy-ca",
-        "front-proxy-ca",
-        "self-signed CA to provision identities for front proxy",
-    ),
+    FRONT_PROXY_CA,
     CertSpec {
         name: "front-proxy-client",
         base_name: "front-proxy-client",
-        ca: Some("front-proxy-ca"),
+        ca: Some(&FRONT_PROXY_CA),
         long_name: "certificate for the front proxy client",
         common_name: CommonName::Fixed("front-proxy-client"),
         organizations: &[],
         usages: &[ClientAuth],
         sans: SanRecipe::None,
     },
-    ca(
-        "etcd-ca",
-        "etcd/ca",
-        "etcd-ca",
-        "self-signed CA to provision identities for etcd",
-    ),
+    ETCD_CA,
     CertSpec {
         name: "etcd-server",
         base_name: "etcd/server",
-        ca: Some("etcd-ca"),
+        ca: Some(&ETCD_CA),
         long_name: "certificate for serving etcd",
         common_name: CommonName::NodeName,
         organizations: &[],
@@ -273,7 +278,7 @@ pub const CERTIFICATES: [CertSpec; 10] = [
     CertSpec {
         name: "etcd-peer",
         base_name: "etcd/peer",
-        ca: Some("etcd-ca"),
+        ca: Some(&ETCD_CA),
         long_name: "certificate for etcd nodes to communicate with each other",
         common_name: CommonName::NodeName,
         organizations: &[],
@@ -283,7 +288,7 @@ pub const CERTIFICATES: [CertSpec; 10] = [
     CertSpec {
         name: "etcd-healthcheck-client",
         base_name: "etcd/healthcheck-client",
-        ca: Some("etcd-ca"),
+        ca: Some(&ETCD_CA),
         long_name: "certificate for liveness probes to healthcheck etcd",
         common_name: CommonName::Fixed("kube-etcd-healthcheck-client"),
         organizations: &[],
@@ -293,7 +298,7 @@ pub const CERTIFICATES: [CertSpec; 10] = [
     CertSpec {
         name: "apiserver-etcd-client",
         base_name: "apiserver-etcd-client",
-        ca: Some("etcd-ca"),
+        ca: Some(&ETCD_CA),
         long_name: "certificate the apiserver uses to access etcd",
         common_name: CommonName::Fixed("kube-apiserver-etcd-client"),
         organizations: &[],
@@ -320,6 +325,11 @@ impl CertSpec {
     /// Whether this is a CA.
     pub fn is_ca(&self) -> bool {
         self.ca.is_none()
+    }
+
+    /// The CA that signs this certificate: its CA, or itself for a (self-signed) CA.
+    pub fn issuer(&'static self) -> &'static CertSpec {
+        self.ca.unwrap_or(self)
     }
 
     /// `<cert_dir>/<base_name>.crt`.

@@ -1,9 +1,15 @@
-//! Shared helpers for the pki behaviour tests: running real peers (openssl).
+//! Shared helpers for the pki behaviour tests: a control plane on disk, real peers (openssl,
+//! kubectl).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::Command;
+use std::time::SystemTime;
+
+use kubetrust_pki::kubeconfigs::{self, KUBECONFIG_FILES};
+use kubetrust_pki::tree::{self, TreeConfig};
+use kubetrust_pki::{Dirs, Error};
 
 /// Runs `openssl` with `args`; `None` (with a note) when openssl is missing outside CI.
 pub(crate) fn openssl(args: &[&str]) -> Option<std::process::Output> {
@@ -102,4 +108,20 @@ impl std::fmt::Display for Finished {
             self.status, self.stdout, self.stderr
         )
     }
+}
+
+/// A control plane's PKI under `dir`: the tree in `pki/`, the kubeconfig files in `kube/`.
+pub(crate) fn control_plane(dir: &Path, config: &TreeConfig) -> Dirs {
+    let dirs = Dirs::new(dir.join("pki"), dir.join("kube"));
+    tree::create(&dirs.cert_dir, config, SystemTime::now()).unwrap();
+    write_kubeconfigs(&dirs, config).unwrap();
+    dirs
+}
+
+/// `kubeconfigs::create` of every kubeadm kubeconfig file, now.
+pub(crate) fn write_kubeconfigs(
+    dirs: &Dirs,
+    config: &TreeConfig,
+) -> Result<Vec<kubeconfigs::KubeconfigPlanItem>, Error> {
+    kubeconfigs::create(dirs, config, &KUBECONFIG_FILES, SystemTime::now())
 }
