@@ -73,13 +73,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
-    /// Two entries of `clusters`, `users` or `contexts` have the same name.
+    /// Two entries of a named list (`clusters`, `users`, `contexts`, any `extensions`) have
+    /// the same name: client-go keeps them in maps and refuses the file.
     #[error("{source_name}: duplicate name {name:?} in {list}")]
     DuplicateName {
         /// Where the document came from.
         source_name: Source,
-        /// `clusters`, `users` or `contexts`.
-        list: &'static str,
+        /// Path of the list, e.g. `contexts` or `clusters[0].cluster.extensions`.
+        list: String,
         /// The repeated name.
         name: String,
     },
