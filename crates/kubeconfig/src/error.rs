@@ -158,6 +158,15 @@ pub enum Error {
         /// `client-key` or `client-certificate`.
         missing: &'static str,
     },
+    /// Flattening found a file path next to data already embedded for the same item;
+    /// client-go's `FlattenConfig` refuses it rather than pick one.
+    #[error("cannot flatten {field} of {owner:?}: both {field} and {field}-data are set; keep one")]
+    PathAndData {
+        /// `certificate-authority`, `client-certificate` or `client-key`.
+        field: &'static str,
+        /// The cluster or user it belongs to.
+        owner: String,
+    },
     /// The `tokenFile` does not hold text.
     #[error("tokenFile {path:?} does not hold UTF-8 text")]
     TokenFileNotText {
