@@ -112,6 +112,18 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
         source_name: source.clone(),
         offset: e.valid_up_to(),
     })?;
+    if let Some((offset, c)) = text.char_indices().find(|&(_, c)| !allowed_in_yaml(c)) {
+        let before = text.get(..offset).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        return Err(Error::Syntax {
+            source_name: source.clone(),
+            message: format!(
+                "control character U+{:04X} at line {line}, column {column}: YAML allows only tab, line breaks and printable characters",
+                u32::from(c)
+            ),
+        });
+    }
     let value = if looks_like_json(text) {
         serde_json::from_str::<Value>(text).map_err(|e| Error::Syntax {
             source_name: source.clone(),
@@ -182,6 +194,15 @@ fn without_value(message: String) -> String {
         .and_then(|at| message.get(at..))
         .unwrap_or_default();
     format!("{kind}{expected}")
+}
+
+/// The characters a YAML stream may hold. go-yaml, kubectl's reader (for JSON too), refuses
+/// the others: C0 controls but tab and line breaks, DEL, C1 controls but NEL, U+FFFE, U+FFFF.
+fn allowed_in_yaml(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..
+    )
 }
 
 /// JSON is valid YAML, but serde_json's errors are better for JSON input.

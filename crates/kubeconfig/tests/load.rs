@@ -270,3 +270,20 @@ fn saved_files_are_private_and_round_trip() {
         "{debug}"
     );
 }
+
+#[test]
+fn control_characters_are_refused_as_kubectl_refuses_them() {
+    for (text, code) in [
+        ("users: [{name: u, user: {token: \"a\u{7f}b\"}}]", "U+007F"),
+        ("{\"current-context\": \"\u{1}\"}", "U+0001"),
+        ("kind: Config\ncurrent-context: x\u{9f}\n", "U+009F"),
+    ] {
+        let err = load(text).unwrap_err();
+        assert!(matches!(err, Error::Syntax { .. }), "{err:?}");
+        assert!(err.to_string().contains(code), "{err}");
+    }
+    let err = load("kind: Config\ncurrent-context: x\u{fffe}\n").unwrap_err();
+    assert!(err.to_string().contains("line 2, column 19"), "{err}");
+    // Tabs, NEL, BOM and characters beyond the BMP are fine.
+    load("\u{feff}current-context: \"a\tb\u{85}c \u{1F600}\"\n").unwrap();
+}
