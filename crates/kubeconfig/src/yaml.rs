@@ -128,7 +128,7 @@ impl Emitter {
     fn mapping(&mut self, map: &Map<String, Value>, indent: usize, context: Context) {
         let inner = if context == Context::Root { 0 } else { indent + 2 };
         let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-        entries.sort_by(|a, b| key_order(a.0, b.0));
+        insertion_sort(&mut entries, |a, b| key_less(a.0, b.0));
         for (key, value) in entries {
             self.write_indent(inner);
             if key.len() <= MAX_SIMPLE_KEY && !key.chars().any(is_break) {
@@ -658,8 +658,31 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
+/// Go's `insertionSort`, which `sort.Sort` uses for up to 12 elements. go-yaml's key
+/// comparison is not a total order for some odd keys, so Rust's sorts (which may panic then)
+/// will not do; for a total order any sort gives the same result.
+fn insertion_sort<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0
+            && items
+                .get(j)
+                .zip(items.get(j - 1))
+                .is_some_and(|(a, b)| less(a, b))
+        {
+            items.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
+
 /// go-yaml's key order: runes compared one by one, but a letter sorts after a non-letter and
 /// runs of digits compare by value (`a9` before `a10`).
+fn key_less(a: &str, b: &str) -> bool {
+    key_order(a, b) == Ordering::Less
+}
+
+/// [`key_less`] as an [`Ordering`].
 fn key_order(a: &str, b: &str) -> Ordering {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
@@ -838,7 +861,7 @@ mod tests {
         let mut keys = vec![
             "a10", "a9", "a_b", "aB", "a-b", "a~", "A", "a", "b1", "_x", "a0", "a00", "a01",
         ];
-        keys.sort_by(|a, b| key_order(a, b));
+        insertion_sort(&mut keys, |a, b| key_less(a, b));
         assert_eq!(
             keys,
             [
