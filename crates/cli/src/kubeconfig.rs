@@ -71,16 +71,17 @@ pub(crate) struct ViewArgs {
     /// The kubeconfig file; default: $KUBECONFIG (a ':'-separated list, merged), else ~/.kube/config.
     #[arg(long, value_name = "FILE")]
     kubeconfig: Option<PathBuf>,
-    /// Only the current (or --context) context, its cluster and its user.
+    /// Only the current (or --context) context, its cluster and its user; fails when one of
+    /// them is missing.
     #[arg(long)]
     minify: bool,
-    /// Embed referenced certificate and key files.
+    /// Embed referenced certificate and key files; shows secrets, as kubectl does.
     #[arg(long)]
     flatten: bool,
     /// Show certificate data, keys, tokens and passwords.
     #[arg(long)]
     raw: bool,
-    /// The context --minify keeps.
+    /// The context --minify keeps (ignored without --minify).
     #[arg(long)]
     context: Option<String>,
     /// Output format.

@@ -73,13 +73,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
-    /// Two entries of `clusters`, `users` or `contexts` have the same name.
+    /// Two entries of a named list (`clusters`, `users`, `contexts`, any `extensions`) have
+    /// the same name: client-go keeps them in maps and refuses the file.
     #[error("{source_name}: duplicate name {name:?} in {list}")]
     DuplicateName {
         /// Where the document came from.
         source_name: Source,
-        /// `clusters`, `users` or `contexts`.
-        list: &'static str,
+        /// Path of the list, e.g. `contexts` or `clusters[0].cluster.extensions`.
+        list: String,
         /// The repeated name.
         name: String,
     },
@@ -156,6 +157,15 @@ pub enum Error {
         user: String,
         /// `client-key` or `client-certificate`.
         missing: &'static str,
+    },
+    /// Flattening found a file path next to data already embedded for the same item;
+    /// client-go's `FlattenConfig` refuses it rather than pick one.
+    #[error("cannot flatten {field} of {owner:?}: both {field} and {field}-data are set; keep one")]
+    PathAndData {
+        /// `certificate-authority`, `client-certificate` or `client-key`.
+        field: &'static str,
+        /// The cluster or user it belongs to.
+        owner: String,
     },
     /// The `tokenFile` does not hold text.
     #[error("tokenFile {path:?} does not hold UTF-8 text")]

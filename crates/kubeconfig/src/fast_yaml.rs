@@ -367,15 +367,20 @@ mod tests {
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(512))]
 
-            /// Everything our writer emits is in the subset, and both parsers read it alike.
+            /// The general parser reads our writer's output back as the same value, and the
+            /// fast parser either gives up or agrees (go-yaml's quoting, folding and literal
+            /// blocks are outside its subset).
             #[test]
             fn reads_our_writer_like_the_general_parser(value in json_value()) {
                 let mut document = serde_json::Map::new();
                 document.insert("root".to_owned(), value);
-                let text = crate::yaml::to_string(&Value::Object(document));
-                let fast = super::parse(&text);
-                prop_assert!(fast.is_some(), "fell back on our own output:\n{}", text);
-                prop_assert_eq!(fast, Some(super::general(&text)), "{}", text);
+                let document = Value::Object(document);
+                let text = crate::yaml::to_string(&document);
+                let general = super::general(&text);
+                prop_assert_eq!(&general, &document, "{}", text);
+                if let Some(fast) = super::parse(&text) {
+                    prop_assert_eq!(fast, general, "{}", text);
+                }
             }
 
             /// On arbitrary YAML-like text the fast parser either gives up or agrees.

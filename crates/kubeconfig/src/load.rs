@@ -112,6 +112,18 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
         source_name: source.clone(),
         offset: e.valid_up_to(),
     })?;
+    if let Some((offset, c)) = text.char_indices().find(|&(_, c)| !allowed_in_yaml(c)) {
+        let before = text.get(..offset).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        return Err(Error::Syntax {
+            source_name: source.clone(),
+            message: format!(
+                "control character U+{:04X} at line {line}, column {column}: YAML allows only tab, line breaks and printable characters",
+                u32::from(c)
+            ),
+        });
+    }
     let value = if looks_like_json(text) {
         serde_json::from_str::<Value>(text).map_err(|e| Error::Syntax {
             source_name: source.clone(),
@@ -148,31 +160,49 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
                 reason: inner,
             };
         }
-        let message = if is_secret_field(&field) {
-            // serde's messages quote the offending value, which here is a credential.
-            "wrong type (the value is not shown because it is a credential)".to_owned()
-        } else {
-            inner
-        };
         Error::Field {
             source_name: source.clone(),
             field,
-            message,
+            message: without_value(inner),
         }
     })
 }
 
-/// No source snippets in errors: the offending line may hold a token or a key.
+/// No source snippets in errors: the offending line may hold a token or a key. A repeated
+/// mapping key is no error: go-yaml (kubectl's) keeps the last value.
 fn yaml_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     options
 }
 
-fn is_secret_field(path: &str) -> bool {
-    ["token", "password", "client-key-data"]
+/// serde's type errors quote the offending value (`invalid type: string "…", expected …`).
+/// That value may be a credential, or a whole user pasted at the wrong level, so the message
+/// keeps what kind of value it was and what was expected, never the value itself.
+fn without_value(message: String) -> String {
+    let is_type_error = ["invalid type: ", "invalid value: "]
         .iter()
-        .any(|name| path.strip_suffix(name).is_some_and(|rest| rest.ends_with('.')))
+        .any(|prefix| message.starts_with(prefix));
+    let Some(start) = message.find(['"', '`']).filter(|_| is_type_error) else {
+        return message;
+    };
+    let kind = message.get(..start).unwrap_or_default().trim_end();
+    let expected = message
+        .rfind(", expected ")
+        .filter(|&at| at > start)
+        .and_then(|at| message.get(at..))
+        .unwrap_or_default();
+    format!("{kind}{expected}")
+}
+
+/// The characters a YAML stream may hold. go-yaml, kubectl's reader (for JSON too), refuses
+/// the others: C0 controls but tab and line breaks, DEL, C1 controls but NEL, U+FFFE, U+FFFF.
+fn allowed_in_yaml(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..
+    )
 }
 
 /// JSON is valid YAML, but serde_json's errors are better for JSON input.
@@ -192,28 +222,55 @@ fn json_type(value: &Value) -> &'static str {
     }
 }
 
-/// Duplicate names in the named lists: client-go refuses them, and serde cannot see them.
+/// Duplicate names in the named lists: client-go turns each into a map and refuses the file,
+/// and serde cannot see them. That is `clusters`, `users`, `contexts` and every `extensions`
+/// list (top level, `preferences`, and inside each cluster, user and context).
 fn check_unique_names(root: &Value, source: &Source) -> Result<(), Error> {
-    for list in ["clusters", "users", "contexts"] {
-        let Some(Value::Array(items)) = root.get(list) else {
-            continue; // absent or null; other types are reported by typed decoding
-        };
-        let mut names: Vec<&str> = Vec::with_capacity(items.len());
-        // A missing or null name is the empty name, as in Go; other types fail typed decoding.
-        let item_names = items.iter().filter_map(|item| match item.get("name") {
-            None | Some(Value::Null) => Some(""),
-            Some(name) => name.as_str(),
-        });
-        for name in item_names {
-            if names.contains(&name) {
-                return Err(Error::DuplicateName {
-                    source_name: source.clone(),
-                    list,
-                    name: name.to_owned(),
-                });
+    check_list(root, "extensions", "extensions", source)?;
+    if let Some(preferences) = root.get("preferences") {
+        check_list(preferences, "extensions", "preferences.extensions", source)?;
+    }
+    for (list, inner) in [
+        ("clusters", "cluster"),
+        ("users", "user"),
+        ("contexts", "context"),
+    ] {
+        let items = check_list(root, list, list, source)?;
+        for (i, item) in items.iter().enumerate() {
+            if let Some(body) = item.get(inner) {
+                check_list(
+                    body,
+                    "extensions",
+                    &format!("{list}[{i}].{inner}.extensions"),
+                    source,
+                )?;
             }
-            names.push(name);
         }
     }
     Ok(())
+}
+
+/// Checks the list `parent[key]` (shown as `path`) and returns its items; absent, null and
+/// non-list values are left to typed decoding.
+fn check_list<'v>(parent: &'v Value, key: &str, path: &str, source: &Source) -> Result<&'v [Value], Error> {
+    let Some(Value::Array(items)) = parent.get(key) else {
+        return Ok(&[]);
+    };
+    let mut names: Vec<&str> = Vec::with_capacity(items.len());
+    // A missing or null name is the empty name, as in Go; other types fail typed decoding.
+    let item_names = items.iter().filter_map(|item| match item.get("name") {
+        None | Some(Value::Null) => Some(""),
+        Some(name) => name.as_str(),
+    });
+    for name in item_names {
+        if names.contains(&name) {
+            return Err(Error::DuplicateName {
+                source_name: source.clone(),
+                list: path.to_owned(),
+                name: name.to_owned(),
+            });
+        }
+        names.push(name);
+    }
+    Ok(items)
 }

@@ -106,38 +106,91 @@ impl Config {
         })
     }
 
-    /// Only the named (or current) context, its cluster and its user, with `current-context`
-    /// set to it: `kubectl config view --minify`. A missing cluster or user is left out, as
-    /// kubectl does; [`Config::resolve`] reports it.
+    /// Only one context, its cluster and its user, with `current-context` set to it:
+    /// client-go's `MinifyConfig`, behind `kubectl config view --minify [--context]`.
+    ///
+    /// The context is `context`, or the current one when `context` is `None` or empty (as an
+    /// empty `--context` is no flag for kubectl). It must be named
+    /// ([`Error::NoCurrentContext`]) and exist ([`Error::UnknownContext`]); a cluster or user
+    /// it names must exist too ([`Error::UnknownCluster`], [`Error::UnknownUser`]), while an
+    /// empty name keeps no cluster or user. Preferences and extensions stay.
     pub fn minify(&self, context: Option<&str>) -> Result<Config, Error> {
-        let named = self.context_or_current(context)?;
-        let mut minified = Config {
+        let named = self.context_or_current(context.filter(|name| !name.is_empty()))?;
+        let ctx = &named.context;
+        let cluster = match ctx.cluster.as_str() {
+            "" => None,
+            name => Some(self.cluster(name).ok_or_else(|| Error::UnknownCluster {
+                context: named.name.clone(),
+                cluster: name.to_owned(),
+            })?),
+        };
+        let user = match ctx.user.as_str() {
+            "" => None,
+            name => Some(self.user(name).ok_or_else(|| Error::UnknownUser {
+                context: named.name.clone(),
+                user: name.to_owned(),
+            })?),
+        };
+        Ok(Config {
             preferences: self.preferences.clone(),
             current_context: named.name.clone(),
             extensions: self.extensions.clone(),
             unknown_fields: self.unknown_fields.clone(),
+            contexts: vec![named.clone()],
+            clusters: cluster.cloned().into_iter().collect(),
+            users: user.cloned().into_iter().collect(),
             ..Config::default()
-        };
-        minified.contexts.push(named.clone());
-        minified
-            .clusters
-            .extend(self.cluster(&named.context.cluster).cloned());
-        minified.users.extend(self.user(&named.context.user).cloned());
-        Ok(minified)
+        })
     }
 
-    /// Embeds every referenced certificate authority, client certificate and key into the
-    /// `-data` fields and clears the paths: `kubectl config view --flatten`. `tokenFile` stays
-    /// a path, as with kubectl.
+    /// Embeds every referenced client certificate, key and certificate authority into the
+    /// `-data` fields and clears the paths: client-go's `FlattenConfig`, behind
+    /// `kubectl config view --flatten`.
+    ///
+    /// Users are done first, then clusters. A path next to data already set is refused
+    /// ([`Error::PathAndData`]) and an unreadable file stops it ([`Error::ReferencedFile`],
+    /// [`Error::ReferencedDirectory`]); the content is not checked, as with kubectl.
+    /// `tokenFile` stays a path. On error, `self` may be partly flattened.
     pub fn flatten(&mut self) -> Result<(), Error> {
-        for named in &mut self.clusters {
-            embed_cluster_files(&mut named.cluster)?;
-        }
         for named in &mut self.users {
+            let user = &named.user;
+            refuse_path_and_data(
+                &named.name,
+                "client-certificate",
+                &user.client_certificate,
+                &user.client_certificate_data,
+            )?;
+            refuse_path_and_data(
+                &named.name,
+                "client-key",
+                &user.client_key,
+                user.client_key_data.expose_secret(),
+            )?;
             embed_user_files(&mut named.user)?;
+        }
+        for named in &mut self.clusters {
+            let cluster = &named.cluster;
+            refuse_path_and_data(
+                &named.name,
+                "certificate-authority",
+                &cluster.certificate_authority,
+                &cluster.certificate_authority_data,
+            )?;
+            embed_cluster_files(&mut named.cluster)?;
         }
         Ok(())
     }
+}
+
+/// Flattening keeps one source per item: a path and data both set is an error, not a choice.
+fn refuse_path_and_data(owner: &str, field: &'static str, path: &str, data: &[u8]) -> Result<(), Error> {
+    if path.is_empty() || data.is_empty() {
+        return Ok(());
+    }
+    Err(Error::PathAndData {
+        field,
+        owner: owner.to_owned(),
+    })
 }
 
 /// A path as client-go resolves it: relative to the directory of the file that defined it.

@@ -16,11 +16,7 @@ impl Config {
     /// The kubeconfig as JSON indented like `kubectl config view -o json`, fields in
     /// client-go's order.
     pub fn to_json(&self) -> Result<String, Error> {
-        let mut out = Vec::with_capacity(4096);
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-        serde::Serialize::serialize(self, &mut serializer).map_err(|e| Error::Convert(e.to_string()))?;
-        String::from_utf8(out).map_err(|e| Error::Convert(e.to_string()))
+        crate::json::to_string(self).map_err(|e| Error::Convert(e.to_string()))
     }
 
     /// The kubeconfig as a JSON value.

@@ -4,9 +4,9 @@ use base64::Engine as _;
 
 use crate::{Config, Error, Preferences, SecretBytes, SecretString};
 
-/// Shown instead of certificate and key data without `--raw`.
+/// Shown instead of certificate and key data without `--raw` or `--flatten`.
 const DATA_OMITTED: &str = "DATA+OMITTED";
-/// Shown instead of tokens and passwords without `--raw`.
+/// Shown instead of tokens and passwords without `--raw` or `--flatten`.
 const REDACTED: &str = "REDACTED";
 
 /// Output format of [`view`].
@@ -28,9 +28,9 @@ pub struct ViewOptions {
     pub minify: bool,
     /// `--flatten`: embed referenced certificate and key files.
     pub flatten: bool,
-    /// `--raw`: show certificate data, keys, tokens and passwords.
+    /// `--raw`: show certificate data, keys, tokens and passwords (`flatten` shows them too).
     pub raw: bool,
-    /// `--context`: the context `minify` keeps.
+    /// `--context`: the context `minify` keeps (ignored without `minify`, or when empty).
     pub context: Option<String>,
     /// `-o`.
     pub format: OutputFormat,
@@ -68,14 +68,37 @@ impl ViewOptions {
     }
 }
 
-/// Renders `config` as `kubectl config view` would with the same flags, except that fields
-/// kubectl does not know are kept. Secrets are replaced unless `raw` is set.
+/// Renders `config` as `kubectl config view` does with the same flags. The rules come from
+/// kubectl's `config view` command and client-go's `MinifyConfig`, `FlattenConfig` and
+/// `ShortenConfig` (`tools/clientcmd/api/helpers.go`), in this order:
+///
+/// 1. `minify` keeps one context, its cluster and its user ([`Config::minify`]): the context
+///    is `context` when set and not empty, else `current-context`. It fails when no context
+///    is named ([`Error::NoCurrentContext`]) or when the context, or a cluster or user it
+///    names, does not exist ([`Error::UnknownContext`], [`Error::UnknownCluster`],
+///    [`Error::UnknownUser`]). Without `minify`, `context` is ignored and a `current-context`
+///    naming nothing is shown as it is.
+/// 2. `flatten` embeds the certificate and key files of every user and cluster left
+///    ([`Config::flatten`]): it fails on a file it cannot read ([`Error::ReferencedFile`],
+///    [`Error::ReferencedDirectory`]) and on a path set next to data
+///    ([`Error::PathAndData`]). `tokenFile` stays a path.
+/// 3. Only when neither `flatten` nor `raw` is set are secrets hidden: certificate and key
+///    data show as `DATA+OMITTED`, `token` and `password` as `REDACTED`. `flatten` alone
+///    shows everything, since its point is a self-contained file.
+/// 4. Named lists are sorted by name and client-go's defaults filled in; YAML has its keys
+///    sorted, JSON client-go's field order and four-space indentation.
+///
+/// The one difference from kubectl: fields it does not know are kept (kubectl drops them).
+/// Nothing else is checked (no PEM parsing, no dangling references without `minify`),
+/// because kubectl checks nothing else.
 ///
 /// ```
 /// use kubetrust_kubeconfig::{view, Config, ViewOptions};
 /// let config = Config::from_bytes(b"users: [{name: u, user: {token: s3cret}}]").unwrap();
 /// let shown = view(&config, &ViewOptions::default()).unwrap();
 /// assert!(shown.contains("token: REDACTED") && !shown.contains("s3cret"));
+/// let flat = view(&config, &ViewOptions::default().with_flatten(true)).unwrap();
+/// assert!(flat.contains("token: s3cret"));
 /// ```
 pub fn view(config: &Config, options: &ViewOptions) -> Result<String, Error> {
     let mut shown = if options.minify {
@@ -87,14 +110,15 @@ pub fn view(config: &Config, options: &ViewOptions) -> Result<String, Error> {
         shown.flatten()?;
     }
     apply_kubectl_defaults(&mut shown);
-    if !options.raw {
+    let redacted = !options.flatten && !options.raw;
+    if redacted {
         redact(&mut shown);
     }
     let text = match options.format {
         OutputFormat::Yaml => shown.to_yaml()?,
         OutputFormat::Json => shown.to_json()?,
     };
-    Ok(if options.raw {
+    Ok(if !redacted {
         text
     } else {
         // The data fields were replaced by these bytes; show them as text, as kubectl does.

@@ -2,8 +2,7 @@
 //! every builder's output and of our saved rich kubeconfig equals our own view of the model
 //! (without the unknown fields, which kubectl drops and we keep).
 //!
-//! kubectl comes from `$KUBECTL`, else `PATH`. Without it the tests say why and pass, except
-//! under `CI=true`, where a missing kubectl fails them (`.ci/run` provides it).
+//! kubectl is found by `support/kubectl.rs` (`$KUBECTL`, else `PATH`; required under `CI=true`).
 // A test fails by panicking.
 #![allow(
     clippy::unwrap_used,
@@ -12,7 +11,10 @@
     clippy::panic
 )]
 
-use std::path::{Path, PathBuf};
+#[path = "support/kubectl.rs"]
+mod support;
+
+use std::path::Path;
 use std::process::Command;
 
 use kubetrust_kubeconfig::{
@@ -20,26 +22,10 @@ use kubetrust_kubeconfig::{
     SecretString, ViewOptions, view,
 };
 use serde_json::Value;
+use support::kubectl;
 
 const CERT: &str = "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n";
 const KEY: &str = "-----BEGIN EC PRIVATE KEY-----\nBAUG\n-----END EC PRIVATE KEY-----\n";
-
-fn kubectl() -> Option<PathBuf> {
-    let candidate = std::env::var_os("KUBECTL").map_or_else(|| PathBuf::from("kubectl"), PathBuf::from);
-    match Command::new(&candidate).args(["version", "--client"]).output() {
-        Ok(out) if out.status.success() => Some(candidate),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!(
-                "kubectl ({}) is required under CI=true; .ci/run sets KUBECTL",
-                candidate.display()
-            )
-        }
-        _ => {
-            eprintln!("skipping: kubectl not found (set KUBECTL or PATH)");
-            None
-        }
-    }
-}
 
 /// `kubectl config view --kubeconfig <file> --raw -o json <extra>`, parsed.
 fn kubectl_view(kubectl: &Path, file: &Path, extra: &[&str]) -> Value {
@@ -232,5 +218,196 @@ fn kubectl_minify_flatten_matches_ours() {
         // Run kubectl from elsewhere: relative paths must resolve against the file, not the CWD.
         let theirs = kubectl_view(&kubectl, &path, &["--minify", "--flatten", "--context", context]);
         assert_eq!(theirs, our_view(&ours, options), "context {context}");
+    }
+}
+
+/// Strings that exercise every choice go-yaml's emitter makes: which scalars it quotes and how,
+/// literal blocks, folding past column 80, escapes, key order, long keys, numbers.
+fn tricky_strings() -> Vec<String> {
+    let mut strings: Vec<String> = [
+        "1db158f6-177d",
+        "07401b.f395",
+        "0x1F",
+        "0o17",
+        "1_000",
+        "1e3",
+        "1e400",
+        "1:20",
+        "-1:20",
+        "2025-01-01",
+        "2025-1-1",
+        "2025-13-01",
+        "2025-02-29",
+        "2024-02-29",
+        "2025-01-01T00:00:00Z",
+        "2025-01-01 10:00:00",
+        "2025-01-01t1:2:3.5+01:00",
+        "12:30",
+        "+1",
+        ".5",
+        "-.5",
+        "+.inf",
+        ".NaN",
+        "Inf",
+        "NaN",
+        "y",
+        "Yes",
+        "ON",
+        "no",
+        "~",
+        "null",
+        "<<",
+        "=",
+        "-",
+        "--",
+        "---x",
+        "...",
+        "- x",
+        "-x",
+        "? x",
+        "?x",
+        ":x",
+        ": x",
+        "x:",
+        "x: y",
+        "x#y",
+        "x #y",
+        "#x",
+        "@x",
+        "`x",
+        "%x",
+        "!x",
+        "&x",
+        "*x",
+        "|x",
+        ">x",
+        "'x",
+        "\"x",
+        "{x",
+        "x}",
+        "[x",
+        "x]",
+        "x,y",
+        "x?y",
+        " x",
+        "x ",
+        "a  b",
+        "a\tb",
+        "a\nb",
+        "a\n",
+        "a\n\n",
+        "\n",
+        "\na",
+        " a\nb",
+        "a \nb",
+        "a\n b",
+        "a\rb",
+        "a\u{2028}b",
+        "é",
+        "日本",
+        "\u{1F600}",
+        "\u{a0}x",
+        "\u{feff}x y",
+        "x<y>&z",
+        "it's",
+        "a\"b",
+        "a\\b",
+        "a\tb\nc",
+        "   ",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    strings.push("Install gke-gcloud-auth-plugin for use with kubectl by following https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin".to_owned());
+    strings.push("word ".repeat(30));
+    strings.push(format!("{}: colon", "'quoted' ".repeat(12)));
+    strings.push(format!("{}{}", "x: ", "y ".repeat(50)));
+    strings.push("line one\nline two is here\n  indented\n\nlast".to_owned());
+    for n in [78, 79, 80, 81] {
+        strings.push(format!("{} b c", "a".repeat(n)));
+    }
+    strings.push(format!("\"{}\" x", "q ".repeat(45)));
+    strings
+}
+
+#[test]
+fn kubectl_writes_every_string_as_we_do() {
+    let Some(kubectl) = kubectl() else { return };
+    let strings = tricky_strings();
+    let values: serde_json::Map<String, Value> = strings
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("k{i:03}"), Value::from(s.as_str())))
+        .collect();
+    // As keys: go-yaml's key comparison is no total order when digit runs meet (`07x` <
+    // `0x` < `1:` < `07x`), so kubectl's order then depends on Go's random map order; those
+    // keys are left out. So is `<<`, which we quote on purpose (see yaml.rs).
+    let keys: Vec<&String> = strings
+        .iter()
+        .filter(|s| !s.contains(|c: char| c.is_ascii_digit()) && *s != "<<")
+        .collect();
+    let mut key_maps: Vec<Value> = keys
+        .chunks(12)
+        .map(|chunk| Value::Object(chunk.iter().map(|s| ((*s).clone(), Value::Null)).collect()))
+        .collect();
+    key_maps.push(serde_json::json!({ "k".repeat(130): "long key" }));
+    let sorting = [
+        "a10", "a9", "a_b", "aB", "a-b", "a~", "A", "a0", "a00", "a01", "b1", "_x",
+    ];
+    key_maps.push(Value::Object(
+        sorting.iter().map(|k| ((*k).to_owned(), Value::Null)).collect(),
+    ));
+    let mut extensions = vec![serde_json::json!({"name": "values", "extension": values})];
+    extensions.extend(
+        key_maps
+            .into_iter()
+            .enumerate()
+            .map(|(i, keys)| serde_json::json!({"name": format!("keys-{i}"), "extension": keys})),
+    );
+    let numbers = serde_json::json!({
+        "int": 5, "negative": -7, "float": 1.5, "whole": 1.0, "big": 1e21, "small": 1e-7,
+        "mid": 1234567.5, "e6": 1e6, "tiny": 0.000001, "u64": u64::MAX, "zero": -0.0,
+    });
+    let document = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "https://x", "extensions": extensions}}],
+        "preferences": {"extensions": [{"name": "numbers", "extension": numbers}]},
+        "users": [{"name": "u", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": "helper",
+            "args": strings,
+            "interactiveMode": "Never",
+        }}}],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strings.json");
+    // go-yaml reads JSON as YAML 1.1, where a raw U+2028 breaks the line: escape it.
+    let text = serde_json::to_string(&document)
+        .unwrap()
+        .replace('\u{2028}', "\\u2028");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::from_file(&path).unwrap();
+    for format in [OutputFormat::Yaml, OutputFormat::Json] {
+        let flag = if format == OutputFormat::Yaml {
+            "yaml"
+        } else {
+            "json"
+        };
+        let theirs = kubectl_text(&kubectl, &path, &["-o", flag]);
+        let mut ours = view(
+            &config,
+            &ViewOptions::default().with_raw(true).with_format(format),
+        )
+        .unwrap();
+        if !ours.ends_with('\n') {
+            ours.push('\n'); // kubectl ends its JSON with a newline; `view` leaves that to the caller
+        }
+        if theirs != ours {
+            let first = theirs.lines().zip(ours.lines()).position(|(a, b)| a != b);
+            panic!(
+                "-o {flag} differs from kubectl at line {first:?}:\n--- kubectl\n{theirs}\n--- ours\n{ours}"
+            );
+        }
     }
 }

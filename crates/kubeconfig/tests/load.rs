@@ -147,14 +147,48 @@ fn bad_base64_names_the_field_and_offset() {
 fn duplicate_names_are_refused() {
     let err = load("contexts: [{name: a, context: {}}, {name: a, context: {}}]").unwrap_err();
     assert!(
-        matches!(&err, Error::DuplicateName { list: "contexts", name, .. } if name == "a"),
+        matches!(&err, Error::DuplicateName { list, name, .. } if list == "contexts" && name == "a"),
         "{err:?}"
     );
     let err = load("users: [{user: {}}, {name: null, user: {}}]").unwrap_err();
     assert!(
-        matches!(&err, Error::DuplicateName { list: "users", name, .. } if name.is_empty()),
+        matches!(&err, Error::DuplicateName { list, name, .. } if list == "users" && name.is_empty()),
         "{err:?}"
     );
+}
+
+#[test]
+fn duplicate_extension_names_are_refused_in_every_list() {
+    let twice = "extensions: [{name: e, extension: {}}, {name: e, extension: {}}]";
+    for (document, list) in [
+        (twice.to_owned(), "extensions"),
+        (format!("preferences: {{{twice}}}"), "preferences.extensions"),
+        (
+            format!("clusters: [{{name: c, cluster: {{{twice}}}}}]"),
+            "clusters[0].cluster.extensions",
+        ),
+        (
+            format!("users: [{{name: u, user: {{{twice}}}}}]"),
+            "users[0].user.extensions",
+        ),
+        (
+            format!("contexts: [{{name: a, context: {{}}}}, {{name: b, context: {{{twice}}}}}]"),
+            "contexts[1].context.extensions",
+        ),
+    ] {
+        let err = load(&document).unwrap_err();
+        assert!(
+            matches!(&err, Error::DuplicateName { list: l, name, .. } if l == list && name == "e"),
+            "{document}: {err:?}"
+        );
+    }
+    load("extensions: [{name: e, extension: {}}, {name: f, extension: {}}]").unwrap();
+}
+
+#[test]
+fn a_repeated_mapping_key_keeps_the_last_value_as_kubectl_does() {
+    let config = load("users:\n- name: u\n  user:\n    token: first\n    token: second\n").unwrap();
+    assert_eq!(config.users[0].user.token.expose_secret(), "second");
 }
 
 #[test]
@@ -235,4 +269,21 @@ fn saved_files_are_private_and_round_trip() {
         debug.contains("[redacted]") && !debug.contains("\"t\"") && !debug.contains("\"p\""),
         "{debug}"
     );
+}
+
+#[test]
+fn control_characters_are_refused_as_kubectl_refuses_them() {
+    for (text, code) in [
+        ("users: [{name: u, user: {token: \"a\u{7f}b\"}}]", "U+007F"),
+        ("{\"current-context\": \"\u{1}\"}", "U+0001"),
+        ("kind: Config\ncurrent-context: x\u{9f}\n", "U+009F"),
+    ] {
+        let err = load(text).unwrap_err();
+        assert!(matches!(err, Error::Syntax { .. }), "{err:?}");
+        assert!(err.to_string().contains(code), "{err}");
+    }
+    let err = load("kind: Config\ncurrent-context: x\u{fffe}\n").unwrap_err();
+    assert!(err.to_string().contains("line 2, column 19"), "{err}");
+    // Tabs, NEL, BOM and characters beyond the BMP are fine.
+    load("\u{feff}current-context: \"a\tb\u{85}c \u{1F600}\"\n").unwrap();
 }

@@ -177,3 +177,92 @@ fn minify_keeps_one_context_and_flatten_embeds_files() {
         Err(Error::NoCurrentContext)
     ));
 }
+
+#[test]
+fn minify_refuses_what_client_go_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::from_file(fixture(dir.path())).unwrap();
+    assert!(
+        matches!(config.minify(Some("broken")), Err(Error::UnknownCluster { context, cluster }) if context == "broken" && cluster == "nowhere")
+    );
+    assert!(
+        matches!(config.minify(Some("nouser")), Err(Error::UnknownUser { context, user }) if context == "nouser" && user == "nobody")
+    );
+    assert!(
+        matches!(config.minify(Some("ghost")), Err(Error::UnknownContext { name, .. }) if name == "ghost")
+    );
+    // An empty --context is no --context.
+    assert_eq!(config.minify(Some("")).unwrap().current_context, "one");
+}
+
+#[test]
+fn minify_keeps_no_cluster_or_user_for_an_empty_name() {
+    let config = Config::from_bytes(
+        b"clusters: [{name: '', cluster: {server: 'https://x'}}]\n\
+          users: [{name: '', user: {token: t}}]\n\
+          contexts: [{name: bare, context: {}}]\n",
+    )
+    .unwrap();
+    let minified = config.minify(Some("bare")).unwrap();
+    assert!(minified.clusters.is_empty() && minified.users.is_empty());
+    assert_eq!(minified.contexts.len(), 1);
+}
+
+#[test]
+fn flatten_refuses_a_path_next_to_data() {
+    let cases = [
+        (
+            "clusters: [{name: c, cluster: {certificate-authority: ca.crt, certificate-authority-data: QUJD}}]",
+            "certificate-authority",
+            "c",
+        ),
+        (
+            "users: [{name: u, user: {client-certificate: a.crt, client-certificate-data: QUJD}}]",
+            "client-certificate",
+            "u",
+        ),
+        (
+            "users: [{name: u, user: {client-key: a.key, client-key-data: QUJD}}]",
+            "client-key",
+            "u",
+        ),
+    ];
+    for (document, expected_field, expected_owner) in cases {
+        let mut config = Config::from_bytes(document.as_bytes()).unwrap();
+        let err = config.flatten().unwrap_err();
+        assert!(
+            matches!(&err, Error::PathAndData { field, owner } if *field == expected_field && owner == expected_owner),
+            "{document}: {err:?}"
+        );
+        let shown = err.to_string();
+        assert!(
+            shown.contains(expected_field) && shown.contains(expected_owner),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn flatten_embeds_any_content_and_names_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.crt"), "not PEM at all").unwrap();
+    let path = dir.path().join("config");
+    std::fs::write(
+        &path,
+        "clusters: [{name: c, cluster: {certificate-authority: ca.crt}}]\n\
+         users: [{name: u, user: {client-key: missing.key}}]\n",
+    )
+    .unwrap();
+    let mut config = Config::from_file(&path).unwrap();
+    let err = config.flatten().unwrap_err();
+    assert!(
+        matches!(&err, Error::ReferencedFile { field: "client-key", path, .. } if path.ends_with("missing.key")),
+        "{err:?}"
+    );
+    config.users.clear();
+    config.flatten().unwrap();
+    assert_eq!(
+        config.clusters[0].cluster.certificate_authority_data,
+        b"not PEM at all"
+    );
+}
