@@ -5,13 +5,12 @@
 use std::path::Path;
 use std::time::SystemTime;
 
+use kubetrust_kubeconfig::KUBELET_CLIENT_CURRENT_FILE;
+
 use crate::expiration::{ExpirationEntry, ExpirationReport, Problem};
 use crate::kubeconfigs::{EmbeddedClient, KUBECONFIG_FILES};
 use crate::tree::{CertSpec, TreeConfig, first_uncovered};
 use crate::{Certificate, Dirs, Error, PrivateKey, read, verify_chain};
-
-/// The kubelet's current client certificate under its cert dir (`/var/lib/kubelet/pki`).
-pub const KUBELET_CLIENT_CURRENT: &str = "kubelet-client-current.pem";
 
 /// Scans the cert dir and kubeconfig dir. `config` decides which certificates belong to the
 /// tree (external etcd) and which SANs the serving certificates must cover; with
@@ -88,7 +87,7 @@ pub fn check_expiration(
     }
 
     if let Some(dir) = kubelet_dir {
-        let name = KUBELET_CLIENT_CURRENT;
+        let name = KUBELET_CLIENT_CURRENT_FILE;
         let entry = match present_chain(name, &dir.join(name)) {
             Ok(chain) => chain_problems(row(name, &chain, now), &chain, cluster_ca, "ca"),
             Err(missing) => missing,

@@ -69,4 +69,4 @@ pub use profile::{
     CA_CERTIFICATE_VALIDITY, CERTIFICATE_BACKDATE, CERTIFICATE_VALIDITY, CertProfile, ExtKeyUsage, Subject,
     Validity,
 };
-pub use san::{AltNames, first_service_ip, parse_control_plane_endpoint};
+pub use san::{AltNames, DroppedSan, first_service_ip, parse_control_plane_endpoint};

@@ -44,16 +44,18 @@ impl AltNames {
     }
 
     /// Adds a user-supplied SAN: an IP, an RFC 1123 subdomain or a wildcard `*.subdomain`.
-    /// Anything else is returned as a warning in kubeadm's words and not added.
-    pub fn add_extra(&mut self, san: &str, cert_file: &str) -> Result<(), String> {
+    /// Anything else is not added and comes back as a [`DroppedSan`], which kubeadm only warns
+    /// about.
+    pub fn add_extra(&mut self, san: &str, cert_file: &str) -> Result<(), DroppedSan> {
         if let Ok(ip) = san.parse::<IpAddr>() {
             self.add_ip(ip);
         } else if is_dns1123_subdomain(san) || san.strip_prefix("*.").is_some_and(is_dns1123_subdomain) {
             self.add_dns(san);
         } else {
-            return Err(format!(
-                "[certificates] WARNING: '{san}' was not added to the '{cert_file}' SAN, because it is not a valid IP or RFC-1123 compliant DNS entry"
-            ));
+            return Err(DroppedSan {
+                san: san.to_owned(),
+                cert_file: cert_file.to_owned(),
+            });
         }
         Ok(())
     }
@@ -72,6 +74,19 @@ impl AltNames {
         let ips: Vec<String> = self.ips.iter().map(IpAddr::to_string).collect();
         format!("DNS names [{}] and IPs [{}]", dns.join(" "), ips.join(" "))
     }
+}
+
+/// An extra SAN that is neither an IP nor a DNS name; its `Display` is kubeadm's warning.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "[certificates] WARNING: '{san}' was not added to the '{cert_file}' SAN, because it is not a valid IP or RFC-1123 compliant DNS entry"
+)]
+#[non_exhaustive]
+pub struct DroppedSan {
+    /// The SAN as given.
+    pub san: String,
+    /// The certificate it was meant for.
+    pub cert_file: String,
 }
 
 /// The first address of the first CIDR in a comma-separated service subnet list: the
@@ -128,7 +143,7 @@ mod tests {
         assert!(names.add_extra("10.0.0.100", "apiserver.crt").is_ok());
         let warning = names.add_extra("bad_name!", "apiserver.crt").unwrap_err();
         assert_eq!(
-            warning,
+            warning.to_string(),
             "[certificates] WARNING: 'bad_name!' was not added to the 'apiserver.crt' SAN, because it is not a valid IP or RFC-1123 compliant DNS entry"
         );
         assert!(names.add_extra("Upper.example", "apiserver.crt").is_err());

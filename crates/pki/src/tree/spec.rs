@@ -373,8 +373,8 @@ impl CertSpec {
         let mut warnings = Vec::new();
         let mut extras = |names: &mut AltNames, sans: &[String], file: &str| {
             for san in sans {
-                if let Err(warning) = names.add_extra(san, file) {
-                    warnings.push(warning);
+                if let Err(dropped) = names.add_extra(san, file) {
+                    warnings.push(dropped.to_string());
                 }
             }
         };

@@ -43,22 +43,10 @@ pub(crate) fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-/// The kubectl to cross-check with: `$KUBECTL`, else `kubectl` on PATH; `None` (with a note)
-/// when missing outside CI.
-pub(crate) fn kubectl() -> Option<std::path::PathBuf> {
-    let candidate = std::env::var_os("KUBECTL").map_or_else(|| "kubectl".into(), std::path::PathBuf::from);
-    match Command::new(&candidate).args(["version", "--client"]).output() {
-        Ok(out) if out.status.success() => Some(candidate),
-        other => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "kubectl is required under CI: {other:?}"
-            );
-            eprintln!("skipping kubectl check: {other:?}");
-            None
-        }
-    }
-}
+#[path = "../../../kubeconfig/tests/support/kubectl.rs"]
+mod kubectl_finder;
+#[allow(unused_imports)] // not every test binary cross-checks with kubectl
+pub(crate) use kubectl_finder::kubectl;
 
 /// `kubectl --kubeconfig <file> config view --raw -o jsonpath=<path>`.
 pub(crate) fn kubectl_jsonpath(kubectl: &Path, file: &Path, jsonpath: &str) -> String {
