@@ -3,8 +3,8 @@
 use std::time::SystemTime;
 
 use k8s_openapi::api::core::v1::Secret;
+use subtle::ConstantTimeEq;
 
-use crate::ct::bytes_eq;
 use crate::error::Error;
 use crate::expiration::Expiration;
 use crate::secret::{check_type_and_data, data, lossy, user_groups};
@@ -82,7 +82,7 @@ pub fn authenticate(
 
     let stored = data(secret, KEY_TOKEN_SECRET).unwrap_or_default();
     let presented = token.secret().expose_secret().as_bytes();
-    if !bytes_eq(stored, presented) {
+    if !bool::from(stored.ct_eq(presented)) {
         return Err(Error::SecretMismatch { token_id: id });
     }
 

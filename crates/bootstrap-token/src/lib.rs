@@ -50,10 +50,8 @@
 pub mod api;
 mod auth;
 mod cluster_info;
-mod ct;
 mod error;
 mod expiration;
-mod hs256;
 mod join;
 pub mod jws;
 mod secret;
