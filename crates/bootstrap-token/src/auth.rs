@@ -3,11 +3,11 @@
 use std::time::SystemTime;
 
 use k8s_openapi::api::core::v1::Secret;
+use subtle::ConstantTimeEq;
 
-use crate::ct::bytes_eq;
-use crate::error::Error;
+use crate::error::{Error, echo};
 use crate::expiration::Expiration;
-use crate::secret::{check_type_and_data, data, lossy, user_groups};
+use crate::secret::{check_type_and_data, data, user_groups};
 use crate::spec::Usage;
 use crate::{BootstrapToken, KEY_EXPIRATION, KEY_TOKEN_ID, KEY_TOKEN_SECRET, KEY_USAGE_AUTHENTICATION};
 
@@ -72,7 +72,7 @@ pub fn authenticate(
     if name != expected_name {
         return Err(Error::SecretNameMismatch {
             expected: expected_name,
-            found: name.to_owned(),
+            found: echo(name.as_bytes()),
         });
     }
     if secret.metadata.deletion_timestamp.is_some() {
@@ -82,7 +82,7 @@ pub fn authenticate(
 
     let stored = data(secret, KEY_TOKEN_SECRET).unwrap_or_default();
     let presented = token.secret().expose_secret().as_bytes();
-    if !bytes_eq(stored, presented) {
+    if !bool::from(stored.ct_eq(presented)) {
         return Err(Error::SecretMismatch { token_id: id });
     }
 
@@ -90,7 +90,7 @@ pub fn authenticate(
     if stored_id != id.as_str().as_bytes() {
         return Err(Error::TokenIdMismatch {
             expected: id,
-            found: lossy(stored_id).into_owned(),
+            found: echo(stored_id),
         });
     }
 
@@ -100,13 +100,13 @@ pub fn authenticate(
         Expiration::At(_) => {
             return Err(Error::TokenExpired {
                 token_id: id,
-                expiration: lossy(data(secret, KEY_EXPIRATION).unwrap_or_default()).into_owned(),
+                expiration: echo(data(secret, KEY_EXPIRATION).unwrap_or_default()),
             });
         }
         Expiration::Unparseable => {
             return Err(Error::UnparseableExpiration {
                 token_id: id.to_string(),
-                value: lossy(data(secret, KEY_EXPIRATION).unwrap_or_default()).into_owned(),
+                value: echo(data(secret, KEY_EXPIRATION).unwrap_or_default()),
             });
         }
     }

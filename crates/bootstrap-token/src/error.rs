@@ -2,8 +2,40 @@
 
 use std::fmt;
 
-use crate::TokenId;
 use crate::spec::Usage;
+use crate::{TOKEN_SECRET_LEN, TokenId};
+
+/// What [`echo`] prints in place of text that may be a token secret.
+const REDACTED: &str = "[redacted]";
+
+/// Input text as an error may show it: lossy UTF-8, with every run of 16 or more ASCII letters
+/// and digits replaced by `[redacted]`. A token secret is such a run, and it turns up where it
+/// does not belong (a whole token pasted as a group, an expiration, a usage); no legitimate
+/// token id, usage, group part, name or RFC 3339 time has one.
+pub(crate) fn echo(input: &[u8]) -> String {
+    let text = String::from_utf8_lossy(input);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = &*text;
+    while !rest.is_empty() {
+        // Both split points are character boundaries: ASCII bytes are whole characters.
+        let run = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        let gap = rest
+            .bytes()
+            .skip(run)
+            .take_while(|b| !b.is_ascii_alphanumeric())
+            .count();
+        let Some((word, tail)) = rest.split_at_checked(run) else {
+            break;
+        };
+        let Some((between, tail)) = tail.split_at_checked(gap) else {
+            break;
+        };
+        out.push_str(if run >= TOKEN_SECRET_LEN { REDACTED } else { word });
+        out.push_str(between);
+        rest = tail;
+    }
+    out
+}
 
 /// Which string a token-format error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +63,9 @@ impl fmt::Display for TokenPart {
 ///
 /// No variant ever carries a token secret: format errors name the position of the offending
 /// character, not the character, and the authenticator's mismatch error names only the token id.
+/// Text copied from the input (a group, a usage, an expiration, a Secret's name, type or
+/// `token-id`) has every run of 16 or more letters and digits replaced by `[redacted]`, since a
+/// token secret pasted into the wrong place is such a run.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -126,7 +161,7 @@ pub enum Error {
          \\Asystem:bootstrappers:[a-z0-9:-]{{0,255}}[a-z0-9]\\z)"
     )]
     InvalidGroup {
-        /// The offending group, exactly as found (no trimming).
+        /// The offending group as found (no trimming; possible secrets redacted).
         group: String,
     },
 
@@ -343,4 +378,35 @@ pub enum Error {
         #[source]
         source: Box<kube::Error>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::echo;
+
+    #[test]
+    fn echo_redacts_runs_that_may_be_a_secret() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", ""),
+            (b"2025-01-02T00:00:00Z", "2025-01-02T00:00:00Z"),
+            (
+                b"system:bootstrappers:kubeadm:default-node-token",
+                "system:bootstrappers:kubeadm:default-node-token",
+            ),
+            (
+                b"system:bootstrappers:x2m5p8r1t4w7z0c3",
+                "system:bootstrappers:[redacted]",
+            ),
+            (b"7h3k9q.x2m5p8r1t4w7z0c3\n", "7h3k9q.[redacted]\n"),
+            (b"X2M5P8R1T4W7Z0C3", "[redacted]"),
+            (b"x2m5p8r1t4w7z0c", "x2m5p8r1t4w7z0c"),
+            (b"ax2m5p8r1t4w7z0c3b, c", "[redacted], c"),
+            ("éx2m5p8r1t4w7z0c3é".as_bytes(), "é[redacted]é"),
+            (b"\xffx2m5p8r1t4w7z0c3", "\u{fffd}[redacted]"),
+            (b" a  b ", " a  b "),
+        ];
+        for (input, want) in cases {
+            assert_eq!(echo(input), *want, "{:?}", String::from_utf8_lossy(input));
+        }
+    }
 }

@@ -50,10 +50,8 @@
 pub mod api;
 mod auth;
 mod cluster_info;
-mod ct;
 mod error;
 mod expiration;
-mod hs256;
 mod join;
 pub mod jws;
 mod secret;
@@ -106,7 +104,7 @@ pub const USER_PREFIX: &str = "system:bootstrap:";
 pub const DEFAULT_GROUP: &str = "system:bootstrappers";
 /// Extra groups must start with this.
 pub const GROUP_PREFIX: &str = "system:bootstrappers:";
-/// kubeadm's default extra group.
+/// kubeadm's default extra group of join tokens, the group its CSR RBAC bindings name.
 pub const DEFAULT_NODE_TOKEN_GROUP: &str = "system:bootstrappers:kubeadm:default-node-token";
 /// kubeadm's default TTL, 24 hours.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -114,7 +112,7 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 pub const CLUSTER_INFO_NAMESPACE: &str = "kube-public";
 /// Name of the `cluster-info` ConfigMap.
 pub const CLUSTER_INFO_NAME: &str = "cluster-info";
-/// `cluster-info` data key holding the kubeconfig that is signed.
+/// `cluster-info` data key holding the kubeconfig that is signed (the JWS payload).
 pub const KUBECONFIG_KEY: &str = "kubeconfig";
 /// `cluster-info` signatures are stored under `jws-kubeconfig-<id>`.
 pub const JWS_KEY_PREFIX: &str = "jws-kubeconfig-";

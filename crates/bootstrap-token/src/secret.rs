@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 
-use crate::error::Error;
+use crate::error::{Error, echo};
 use crate::expiration::Expiration;
 use crate::spec::validate_group;
 use crate::time::format_rfc3339;
@@ -33,13 +33,13 @@ pub(crate) fn check_type_and_data(secret: &Secret, name: &str) -> Result<(), Err
     let type_ = secret.type_.as_deref().unwrap_or_default();
     if type_ != SECRET_TYPE {
         return Err(Error::WrongSecretType {
-            name: name.to_owned(),
-            found: type_.to_owned(),
+            name: echo(name.as_bytes()),
+            found: echo(type_.as_bytes()),
         });
     }
     if secret.data.is_none() {
         return Err(Error::SecretNoData {
-            name: name.to_owned(),
+            name: echo(name.as_bytes()),
         });
     }
     Ok(())
@@ -119,7 +119,7 @@ pub fn extend_secret(secret: &mut Secret, ttl: Duration, now: SystemTime) -> Res
     }
 }
 
-/// The token id for an error message (lossy text; ids are public).
+/// The `token-id` value for an error message.
 fn secret_token_id(value: Option<&ByteString>) -> String {
-    value.map(|v| lossy(&v.0).into_owned()).unwrap_or_default()
+    value.map(|v| echo(&v.0)).unwrap_or_default()
 }

@@ -7,10 +7,10 @@ use std::time::SystemTime;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::error::{Error, echo};
 use crate::expiration::Expiration;
 use crate::jws::sign_detached;
-use crate::secret::{data, lossy};
+use crate::secret::data;
 use crate::spec::Usage;
 use crate::{
     JWS_KEY_PREFIX, KEY_EXPIRATION, KEY_TOKEN_ID, KEY_TOKEN_SECRET, KEY_USAGE_SIGNING, KUBECONFIG_KEY,
@@ -53,29 +53,29 @@ impl fmt::Debug for SigningToken {
 pub fn signing_token(secret: &Secret, now: SystemTime) -> Result<SigningToken, Error> {
     let name = secret.metadata.name.as_deref().unwrap_or_default();
     let id = TokenId::from_secret_name(name).ok_or_else(|| Error::SecretNameInvalid {
-        name: name.to_owned(),
+        name: echo(name.as_bytes()),
     })?;
     let data_id = data(secret, KEY_TOKEN_ID).unwrap_or_default();
     if data_id.is_empty() {
         return Err(Error::SecretMissingTokenId {
-            name: name.to_owned(),
+            name: echo(name.as_bytes()),
         });
     }
     if data_id != id.as_str().as_bytes() {
         return Err(Error::SecretNameMismatch {
-            expected: format!("{}{}", crate::SECRET_NAME_PREFIX, lossy(data_id)),
-            found: name.to_owned(),
+            expected: format!("{}{}", crate::SECRET_NAME_PREFIX, echo(data_id)),
+            found: echo(name.as_bytes()),
         });
     }
     let key = data(secret, KEY_TOKEN_SECRET).unwrap_or_default();
     if key.is_empty() {
         return Err(Error::SecretMissingTokenSecret {
-            name: name.to_owned(),
+            name: echo(name.as_bytes()),
         });
     }
     let expiration = Expiration::of_secret(secret);
     if expiration.is_expired(now) {
-        let value = lossy(data(secret, KEY_EXPIRATION).unwrap_or_default()).into_owned();
+        let value = echo(data(secret, KEY_EXPIRATION).unwrap_or_default());
         return Err(match expiration {
             Expiration::Unparseable => Error::UnparseableExpiration {
                 token_id: id.to_string(),

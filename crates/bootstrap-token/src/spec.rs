@@ -9,7 +9,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::error::Error;
+use crate::error::{Error, echo};
 use crate::expiration::Expiration;
 use crate::secret::{check_type_and_data, data, lossy};
 use crate::time::format_rfc3339;
@@ -63,7 +63,7 @@ impl FromStr for Usage {
             "authentication" => Ok(Self::Authentication),
             "signing" => Ok(Self::Signing),
             other => Err(Error::InvalidUsage {
-                usage: other.to_owned(),
+                usage: echo(other.as_bytes()),
             }),
         }
     }
@@ -97,7 +97,7 @@ pub fn validate_group(group: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::InvalidGroup {
-            group: group.to_owned(),
+            group: echo(group.as_bytes()),
         })
     }
 }
@@ -221,7 +221,9 @@ impl TokenSpec {
     /// group matches the group pattern.
     pub fn validate(&self) -> Result<(), Error> {
         if let Some(Usage::Other(usage)) = self.usages.iter().find(|u| matches!(u, Usage::Other(_))) {
-            return Err(Error::InvalidUsage { usage: usage.clone() });
+            return Err(Error::InvalidUsage {
+                usage: echo(usage.as_bytes()),
+            });
         }
         if !self.groups.is_empty() && !self.has_usage(&Usage::Authentication) {
             return Err(Error::GroupsWithoutAuthentication);
@@ -323,25 +325,28 @@ impl TokenSpec {
     /// value is exactly `true`, sorted; groups are `auth-extra-groups` split on `,` (not
     /// validated here; the authenticator does that).
     pub fn from_secret(secret: &Secret) -> Result<Self, Error> {
-        let name = secret.metadata.name.clone().unwrap_or_default();
-        check_type_and_data(secret, &name)?;
+        let name = secret.metadata.name.as_deref().unwrap_or_default();
+        check_type_and_data(secret, name)?;
         let id_bytes = data(secret, KEY_TOKEN_ID).unwrap_or_default();
         if id_bytes.is_empty() {
-            return Err(Error::SecretMissingTokenId { name });
+            return Err(Error::SecretMissingTokenId {
+                name: echo(name.as_bytes()),
+            });
         }
-        let expected = format!("{}{}", crate::SECRET_NAME_PREFIX, lossy(id_bytes));
-        if name != expected {
+        if name.strip_prefix(crate::SECRET_NAME_PREFIX).map(str::as_bytes) != Some(id_bytes) {
             return Err(Error::SecretNameMismatch {
-                expected,
-                found: name,
+                expected: format!("{}{}", crate::SECRET_NAME_PREFIX, echo(id_bytes)),
+                found: echo(name.as_bytes()),
             });
         }
         let secret_bytes = data(secret, KEY_TOKEN_SECRET).unwrap_or_default();
         if secret_bytes.is_empty() {
-            return Err(Error::SecretMissingTokenSecret { name });
+            return Err(Error::SecretMissingTokenSecret {
+                name: echo(name.as_bytes()),
+            });
         }
         let malformed = |e: Error| Error::SecretMalformedToken {
-            name: name.clone(),
+            name: echo(name.as_bytes()),
             source: Box::new(e),
         };
         let id: TokenId = lossy(id_bytes).parse().map_err(malformed)?;
@@ -364,7 +369,7 @@ impl TokenSpec {
             Expiration::Unparseable => {
                 return Err(Error::UnparseableExpiration {
                     token_id: id.to_string(),
-                    value: lossy(data(secret, KEY_EXPIRATION).unwrap_or_default()).into_owned(),
+                    value: echo(data(secret, KEY_EXPIRATION).unwrap_or_default()),
                 });
             }
         };

@@ -3,9 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::ct::bytes_eq;
 use crate::error::{Error, TokenPart};
 use crate::{JWS_KEY_PREFIX, SECRET_NAME_PREFIX, USER_PREFIX};
 
@@ -146,7 +146,7 @@ impl FromStr for TokenSecret {
 impl PartialEq for TokenSecret {
     /// Constant-time comparison.
     fn eq(&self, other: &Self) -> bool {
-        bytes_eq(&self.0, &other.0)
+        self.0.ct_eq(&other.0).into()
     }
 }
 

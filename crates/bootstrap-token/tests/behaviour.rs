@@ -309,7 +309,7 @@ fn authenticator_checks_each_condition() {
     assert!(matches!(auth(&s), Err(Error::SecretNameMismatch { .. })));
 
     let mut s = secret();
-    s.metadata.deletion_timestamp = Some(Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH));
+    s.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::UNIX_EPOCH));
     assert!(matches!(auth(&s), Err(Error::SecretBeingDeleted { .. })));
 
     let mut s = secret();
@@ -379,7 +379,7 @@ fn authenticator_checks_each_condition() {
 fn authenticator_checks_in_upstream_order() {
     // Everything is wrong: the first failing check in upstream's order is reported.
     let mut s = secret();
-    s.metadata.deletion_timestamp = Some(Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH));
+    s.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::UNIX_EPOCH));
     s.type_ = Some("Opaque".into());
     set(&mut s, "token-secret", "0000000000000000");
     set(&mut s, "token-id", "abcdef");
@@ -475,7 +475,7 @@ fn signer_eligibility() {
 
     // Not considered by the signer: deletion, authentication usage, secret format.
     let mut s = secret();
-    s.metadata.deletion_timestamp = Some(Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH));
+    s.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::UNIX_EPOCH));
     unset(&mut s, "usage-bootstrap-authentication");
     set(&mut s, "token-secret", "my voice is my passcode");
     let t = signing_token(&s, now).unwrap();
