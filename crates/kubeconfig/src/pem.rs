@@ -119,9 +119,8 @@ pub fn parse(data: &[u8]) -> Result<Vec<Block>, PemError> {
 /// The offset of a base64 error; the offending byte itself is not kept (it may be key data).
 fn bad_offset(error: &base64::DecodeError) -> Option<usize> {
     match *error {
-        base64::DecodeError::InvalidByte(offset, _) | base64::DecodeError::InvalidLastSymbol(offset, _) => {
-            Some(offset)
-        }
+        base64::DecodeError::InvalidByte(offset, _)
+        | base64::DecodeError::InvalidLastSymbol { offset, .. } => Some(offset),
         base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => None,
     }
 }

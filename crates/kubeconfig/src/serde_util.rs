@@ -49,7 +49,7 @@ pub(crate) mod base64 {
             ::base64::DecodeError::InvalidLength(len) => {
                 format!("{ERROR_PREFIX}: length {len} is not a multiple of 4")
             }
-            ::base64::DecodeError::InvalidLastSymbol(offset, _) => {
+            ::base64::DecodeError::InvalidLastSymbol { offset, .. } => {
                 format!("{ERROR_PREFIX} at input byte {offset}")
             }
             ::base64::DecodeError::InvalidPadding => format!("{ERROR_PREFIX}: bad padding"),
