@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use kubetrust_bootstrap_token::BootstrapToken;
+use kubetrust_bootstrap_token::{BootstrapToken, KUBECONFIG_KEY};
 use kubetrust_discovery::{PinSet, Trust, validate};
 use libfuzzer_sys::fuzz_target;
 
@@ -33,13 +33,13 @@ fuzz_target!(|input: &[u8]| {
         data.insert(key, value);
     }
     if flags & NO_KUBECONFIG == 0 {
-        data.insert("kubeconfig".to_owned(), kubeconfig);
+        data.insert(KUBECONFIG_KEY.to_owned(), kubeconfig);
     }
-    if flags & SIGN != 0 {
-        if let Some(kubeconfig) = data.get("kubeconfig") {
-            let jws = token.sign_jws(kubeconfig.as_bytes());
-            data.insert("jws-kubeconfig-7h3k9q".to_owned(), jws);
-        }
+    if flags & SIGN != 0
+        && let Some(kubeconfig) = data.get(KUBECONFIG_KEY)
+    {
+        let jws = token.sign_jws(kubeconfig.as_bytes());
+        data.insert(token.id().jws_key(), jws);
     }
     let trust = if flags & UNSAFE_SKIP != 0 {
         Trust::UnsafeSkipCaVerification
