@@ -15,11 +15,13 @@
 //! | [`pki`] | `kubetrust-pki` | keys, CAs, the kubeadm certificate tree, kubeconfig files, pins, expiry, renewal, external CA |
 //! | [`discovery`] | `kubetrust-discovery` | `validate()` of a `cluster-info` against a token and CA pins; token and file / HTTPS discovery over the network (feature `kube`) |
 //! | [`bootstrap_token`] | `kubetrust-bootstrap-token` | bootstrap tokens, their Secrets, the authenticator, the `cluster-info` JWS |
+//! | [`csr_bootstrap`] | `kubetrust-csr-bootstrap` | the kubelet TLS bootstrap: CSR approval policy (client and serving) |
 //!
-//! The TLS bootstrap (`csr-bootstrap`) and the test control plane (`testcp`) join as they land.
+//! The rest of the TLS bootstrap and the test control plane (`testcp`) join as they land.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use kubetrust_bootstrap_token as bootstrap_token;
+pub use kubetrust_csr_bootstrap as csr_bootstrap;
 pub use kubetrust_discovery as discovery;
 pub use kubetrust_fs as fs;
 pub use kubetrust_kubeadm_config as kubeadm_config;
