@@ -15,7 +15,7 @@
 //! | [`pki`] | `kubetrust-pki` | keys, CAs, the kubeadm certificate tree, kubeconfig files, pins, expiry, renewal, external CA |
 //! | [`discovery`] | `kubetrust-discovery` | `validate()` of a `cluster-info` against a token and CA pins; token and file / HTTPS discovery over the network (feature `kube`) |
 //! | [`bootstrap_token`] | `kubetrust-bootstrap-token` | bootstrap tokens, their Secrets, the authenticator, the `cluster-info` JWS |
-//! | [`csr_bootstrap`] | `kubetrust-csr-bootstrap` | the kubelet TLS bootstrap: CSR approval policy (client and serving) |
+//! | [`csr_bootstrap`] | `kubetrust-csr-bootstrap` | the kubelet TLS bootstrap: the node's CSR as the kubelet builds it, the CSR approval policy (client and serving) |
 //!
 //! The rest of the TLS bootstrap and the test control plane (`testcp`) join as they land.
 #![cfg_attr(docsrs, feature(doc_cfg))]

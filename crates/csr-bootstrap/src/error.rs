@@ -28,4 +28,27 @@ pub enum Error {
         /// The subresource of the answered review.
         subresource: String,
     },
+    /// A key type the kubelet does not request client certificates for (Ed25519).
+    #[error("the kubelet requests client certificates for ECDSA and RSA keys only, not {algorithm}")]
+    UnsupportedKey {
+        /// The key's algorithm.
+        algorithm: kubetrust_pki::KeyAlgorithm,
+    },
+    /// A node name that is not a lowercase RFC 1123 subdomain (it becomes `system:node:<name>`).
+    #[error("node name {name:?} is not a lowercase RFC 1123 subdomain")]
+    InvalidNodeName {
+        /// The name.
+        name: String,
+    },
+    /// A requested lifetime under the API's 600-second floor.
+    #[error(
+        "spec.expirationSeconds: Invalid value: {seconds}: may not specify a duration less than 600 seconds (10 minutes)"
+    )]
+    ExpirationTooShort {
+        /// The requested seconds.
+        seconds: i32,
+    },
+    /// The PKCS#10 request could not be built or signed.
+    #[error("cannot build the certificate request")]
+    BuildRequest(#[source] kubetrust_pki::Error),
 }

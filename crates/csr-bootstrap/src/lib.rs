@@ -1,6 +1,7 @@
 //! The kubelet's TLS bootstrap, as a library: the control plane's side of trusting a node.
 //!
-//! So far this crate holds the pure [`policy`] for approving kubelet CSRs — upstream's client
+//! So far this crate holds the node's request ([`csr`]: the kubelet client CSR and its
+//! object, named as the kubelet names it) and the pure [`policy`] for approving kubelet CSRs — upstream's client
 //! certificate approver (SubjectAccessReview-gated, never denying) and a secure serving
 //! certificate approver that binds SANs to the requesting Node. Everything is synchronous and
 //! free of I/O: a controller fetches objects, asks access reviews, and writes conditions.
@@ -33,6 +34,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod csr;
 mod error;
 pub mod policy;
 
