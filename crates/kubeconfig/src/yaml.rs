@@ -14,8 +14,11 @@
 //! - keys longer than 128 bytes or with line breaks use the `? key` form;
 //! - numbers print as Go prints them after a trip through JSON (`1`, `1e+06`).
 //!
-//! One deliberate difference: a `<<` key is quoted, because unquoted it reads back as a YAML
-//! merge key (go-yaml then fails to read its own output).
+//! Two deliberate differences: a `<<` key is quoted, because unquoted it reads back as a YAML
+//! merge key (go-yaml then fails to read its own output); and a string holding U+0085, U+2028
+//! or U+2029 is double-quoted with escapes (`\N`, `\L`, `\P`), because YAML 1.1 (go-yaml)
+//! reads those characters as line breaks and YAML 1.2 (our loader) as text, so go-yaml's raw
+//! form would read back differently here and there.
 
 use std::cmp::Ordering;
 
@@ -325,6 +328,9 @@ enum Style {
 /// allow.
 fn style(s: &str, key: bool) -> Style {
     let facts = Facts::of(s);
+    if s.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return Style::DoubleQuoted;
+    }
     let wanted = if key && s == "<<" {
         // go-yaml writes this key plain, and then reads it back as a merge key (and fails);
         // the one place we quote where it does not.

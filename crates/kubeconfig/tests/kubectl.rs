@@ -302,7 +302,6 @@ fn tricky_strings() -> Vec<String> {
         "a \nb",
         "a\n b",
         "a\rb",
-        "a\u{2028}b",
         "é",
         "日本",
         "\u{1F600}",
@@ -410,4 +409,45 @@ fn kubectl_writes_every_string_as_we_do() {
             );
         }
     }
+}
+
+/// Strings with U+0085, U+2028 or U+2029, which go-yaml (YAML 1.1) reads as line breaks and our
+/// loader (YAML 1.2) as text: we write them double-quoted with escapes (not go-yaml's raw form),
+/// and both kubectl and our loader read back exactly what was saved.
+#[test]
+fn yaml_1_1_line_breaks_read_back_the_same_everywhere() {
+    let Some(kubectl) = kubectl() else {
+        return;
+    };
+    let args = [
+        "a\u{2028}b",
+        "\u{2028}!",
+        "x\u{85}y",
+        "p\u{2029}",
+        "two\nlines\u{2028}",
+    ];
+    let document = serde_json::json!({
+        "users": [{"name": "u", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": "helper",
+            "args": args,
+            "interactiveMode": "Never",
+        }}}],
+    });
+    let config = Config::from_bytes(document.to_string().as_bytes()).unwrap();
+    let yaml = config.to_yaml().unwrap();
+    for arg in args {
+        assert!(!yaml.contains(arg), "raw {arg:?} in\n{yaml}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("breaks.yaml");
+    std::fs::write(&path, &yaml).unwrap();
+    let ours = Config::from_file(&path).unwrap();
+    let theirs = kubectl_view(&kubectl, &path, &[]);
+    let read_back = |value: &Value| value["users"][0]["user"]["exec"]["args"].clone();
+    assert_eq!(read_back(&theirs), serde_json::json!(args), "kubectl's reading");
+    assert_eq!(
+        read_back(&our_view(&ours, ViewOptions::default().with_raw(true))),
+        serde_json::json!(args)
+    );
 }
