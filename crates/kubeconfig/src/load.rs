@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Number, Value};
 
 use crate::error::{Error, Source};
 use crate::model::{Config, Origin};
@@ -139,6 +139,8 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
             })?
             .unwrap_or(Value::Null)
     };
+    let mut value = value;
+    whole_floats_as_integers(&mut value);
     let value = match value {
         Value::Null => return Ok(Config::default()),
         Value::Object(_) => value,
@@ -273,4 +275,36 @@ fn check_list<'v>(parent: &'v Value, key: &str, path: &str, source: &Source) -> 
         names.push(name);
     }
     Ok(items)
+}
+
+/// client-go holds every number as a float64 and writes a whole one as an integer (`1.0` → `1`,
+/// `2.0496382304121723e18` → `2049638230412172300`), so that is what our writers write too; the
+/// loader reads such a float as that integer, so saving and loading again changes nothing.
+fn whole_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            let Some(f) = n.as_f64().filter(|_| n.is_f64()) else {
+                return;
+            };
+            // -0 too: go-yaml reads it back as 0 and our YAML writer writes 0 (kubectl's JSON
+            // would keep the sign; one text for both outputs keeps save → load an identity).
+            let text = match crate::json::go_float(f) {
+                negative_zero if negative_zero == "-0" => "0".to_owned(),
+                text => text,
+            };
+            if text.contains(['.', 'e']) {
+                return;
+            }
+            let integer = text
+                .parse::<i64>()
+                .map(Number::from)
+                .or_else(|_| text.parse::<u64>().map(Number::from));
+            if let Ok(integer) = integer {
+                *n = integer;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_floats_as_integers),
+        _ => {}
+    }
 }

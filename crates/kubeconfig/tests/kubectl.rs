@@ -365,8 +365,10 @@ fn kubectl_writes_every_string_as_we_do() {
     );
     let numbers = serde_json::json!({
         "int": 5, "negative": -7, "float": 1.5, "whole": 1.0, "big": 1e21, "small": 1e-7,
-        "mid": 1234567.5, "e6": 1e6, "tiny": 0.000001, "u64": u64::MAX, "zero": -0.0,
+        "mid": 1234567.5, "e6": 1e6, "tiny": 0.000001, "u64": u64::MAX,
     });
+    // Not -0.0: kubectl's JSON keeps its sign, but its YAML writes 0, so our loader reads -0.0 as
+    // 0 to keep save → load an identity (a deliberate difference, see load.rs).
     let document = serde_json::json!({
         "apiVersion": "v1",
         "kind": "Config",

@@ -271,3 +271,20 @@ proptest! {
         prop_assert_eq!(loaded, config);
     }
 }
+
+/// Whole floats load as the integers client-go writes for them, so save → load is identity
+/// (found by fuzzing `kubeconfig_load`: `2.0496382304121723e18` saved as an integer).
+#[test]
+fn whole_floats_survive_save_and_load() {
+    let text =
+        "apiVersion: v1\nkind: Config\nx-a: 0002049638230412172400\nx-b: 1.0\nx-c: [2.5, -0.0, 1e300]\n";
+    let config = Config::from_bytes(text.as_bytes()).unwrap();
+    assert_eq!(
+        config.unknown_fields["x-a"],
+        serde_json::json!(2049638230412172300_u64)
+    );
+    assert_eq!(config.unknown_fields["x-b"], serde_json::json!(1));
+    for saved in [config.to_yaml().unwrap(), config.to_json().unwrap()] {
+        assert_eq!(Config::from_bytes(saved.as_bytes()).unwrap(), config, "{saved}");
+    }
+}
