@@ -114,7 +114,7 @@ pub struct ApiError {
     /// `Status.message`.
     pub message: String,
     /// `Status.details`, absent for errors about no particular object.
-    pub target: Option<Target>,
+    pub target: Option<Box<Target>>,
     /// `Status.details.causes`.
     pub causes: Vec<Cause>,
     /// `Retry-After` seconds (429 answers).
@@ -127,7 +127,7 @@ impl ApiError {
             code,
             reason,
             message,
-            target,
+            target: target.map(Box::new),
             causes: Vec::new(),
             retry_after: None,
         }
@@ -234,25 +234,26 @@ impl ApiError {
 
     /// The `Status` body.
     pub fn to_status(&self) -> Value {
-        let mut details = json!({});
+        let mut details = serde_json::Map::new();
         if let Some(target) = &self.target {
             if !target.name.is_empty() {
-                details["name"] = json!(target.name);
+                details.insert("name".into(), json!(target.name));
             }
             if !target.group.is_empty() {
-                details["group"] = json!(target.group);
+                details.insert("group".into(), json!(target.group));
             }
-            details["kind"] = json!(target.kind);
+            details.insert("kind".into(), json!(target.kind));
         }
         if !self.causes.is_empty() {
-            details["causes"] = self
+            let causes = self
                 .causes
                 .iter()
                 .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
                 .collect();
+            details.insert("causes".into(), causes);
         }
         if let Some(seconds) = self.retry_after {
-            details["retryAfterSeconds"] = json!(seconds);
+            details.insert("retryAfterSeconds".into(), json!(seconds));
         }
         json!({
             "kind": "Status",
