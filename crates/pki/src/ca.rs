@@ -3,8 +3,10 @@
 
 use std::time::SystemTime;
 
-use crate::x509::{self, OID_CLIENT_AUTH, OID_SERVER_AUTH, TbsParams};
-use crate::{CertProfile, Certificate, Error, ExtKeyUsage, PrivateKey, Subject, Validity};
+use crate::x509::{self, TbsParams};
+use crate::{
+    CertProfile, Certificate, CertificateRequest, Error, ExtKeyUsage, KeyUsage, PrivateKey, Subject, Validity,
+};
 
 /// A CA that can sign: its certificate, its key, and the trust bundle it was loaded with.
 ///
@@ -26,11 +28,12 @@ impl CertificateAuthority {
         let dns = [common_name.to_owned()];
         let der = x509::sign_certificate(
             &TbsParams {
-                serial: random_serial()?,
+                serial: &random_serial()?,
                 subject: &subject,
                 not_before: validity.not_before,
                 not_after: validity.not_after,
                 is_ca: true,
+                key_usage: KeyUsage::kubeadm(true),
                 ext_key_usages: &[],
                 dns_names: &dns,
                 ip_addresses: &[],
@@ -102,26 +105,51 @@ impl CertificateAuthority {
                 common_name: profile.subject.common_name.clone(),
             });
         }
-        let usages: Vec<_> = profile
-            .usages
-            .iter()
-            .map(|u| match u {
-                ExtKeyUsage::ServerAuth => OID_SERVER_AUTH,
-                ExtKeyUsage::ClientAuth => OID_CLIENT_AUTH,
-            })
-            .collect();
         let issuer_name = self.certificate().subject_der();
         let der = x509::sign_certificate(
             &TbsParams {
-                serial: random_serial()?,
+                serial: &random_serial()?,
                 subject: &profile.subject,
                 not_before: profile.validity.not_before,
                 not_after: profile.validity.not_after,
                 is_ca: false,
-                ext_key_usages: &usages,
+                key_usage: KeyUsage::kubeadm(false),
+                ext_key_usages: &profile.usages,
                 dns_names: &profile.alt_names.dns_names(),
                 ip_addresses: profile.alt_names.ip_addresses(),
                 subject_spki: subject_public_key,
+                issuer_name: Some(&issuer_name),
+                authority_key_id: Some(&self.key_id),
+            },
+            &self.key,
+        )?;
+        Certificate::from_der(&der).map_err(|e| Error::Encoding(e.to_string()))
+    }
+
+    /// Signs a verified request as a Kubernetes CSR signer does: the request's subject, SANs and
+    /// key; the usages and validity the signer's policy decided; CA:FALSE; a random 128-bit
+    /// serial. The request's own extensions (CA flag, usages) are never copied.
+    pub fn sign_request(
+        &self,
+        request: &CertificateRequest,
+        key_usage: KeyUsage,
+        ext_key_usages: &[ExtKeyUsage],
+        validity: Validity,
+    ) -> Result<Certificate, Error> {
+        let issuer_name = self.certificate().subject_der();
+        let serial = random_serial_128()?;
+        let der = x509::sign_certificate(
+            &TbsParams {
+                serial: &serial,
+                subject: request.subject(),
+                not_before: validity.not_before,
+                not_after: validity.not_after,
+                is_ca: false,
+                key_usage,
+                ext_key_usages,
+                dns_names: &request.alt_names().dns_names(),
+                ip_addresses: request.alt_names().ip_addresses(),
+                subject_spki: request.public_key_der(),
                 issuer_name: Some(&issuer_name),
                 authority_key_id: Some(&self.key_id),
             },
@@ -154,6 +182,18 @@ impl CertificateAuthority {
     ) -> Result<Self, Error> {
         let validity = Validity::kubeadm(now, crate::CA_CERTIFICATE_VALIDITY);
         Self::self_signed(common_name, PrivateKey::generate(algorithm)?, validity)
+    }
+}
+
+/// A uniform random serial in [1, 2^128), as kube-controller-manager's signer draws them
+/// (it allows 0; a serial must be positive, so 0 is drawn again).
+fn random_serial_128() -> Result<[u8; 16], Error> {
+    loop {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|_| Error::Random)?;
+        if bytes.iter().any(|b| *b != 0) {
+            return Ok(bytes);
+        }
     }
 }
 

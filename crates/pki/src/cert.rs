@@ -14,8 +14,7 @@ use x509_cert::ext::pkix::{
 };
 
 use crate::pem::{self, PemError};
-use crate::x509::{OID_CLIENT_AUTH, OID_SERVER_AUTH};
-use crate::{ExtKeyUsage, PrivateKey, Subject};
+use crate::{ExtKeyUsage, KeyUsage, PrivateKey, Subject};
 
 /// One certificate, kept as its exact DER bytes plus a parsed view.
 #[derive(Clone)]
@@ -177,19 +176,26 @@ impl Certificate {
         }
     }
 
-    /// The extended key usages kubeadm deals in; others are ignored.
+    /// The extended key usages; OIDs outside [`ExtKeyUsage`] are left out.
     pub fn ext_key_usages(&self) -> Vec<ExtKeyUsage> {
         let Ok(Some((_, eku))) = self.tbs().get_extension::<ExtendedKeyUsage>() else {
             return Vec::new();
         };
-        eku.0
-            .iter()
-            .filter_map(|oid| match *oid {
-                OID_SERVER_AUTH => Some(ExtKeyUsage::ServerAuth),
-                OID_CLIENT_AUTH => Some(ExtKeyUsage::ClientAuth),
-                _ => None,
+        eku.0.iter().filter_map(ExtKeyUsage::from_oid).collect()
+    }
+
+    /// The Key Usage bits; empty when the extension is absent.
+    pub fn key_usage(&self) -> KeyUsage {
+        const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+        self.tbs()
+            .extensions()
+            .into_iter()
+            .flatten()
+            .find(|e| e.extn_id == OID_KEY_USAGE)
+            .and_then(|e| der::asn1::BitString::from_der(e.extn_value.as_bytes()).ok())
+            .map_or_else(KeyUsage::default, |bits| {
+                KeyUsage::from_bit_string(bits.raw_bytes())
             })
-            .collect()
     }
 
     /// The DER SubjectPublicKeyInfo exactly as it appears in the certificate (what pins hash).

@@ -54,6 +54,7 @@ pub mod renew;
 mod san;
 pub mod tree;
 pub mod upload_certs;
+mod usage;
 mod x509;
 
 pub use ca::CertificateAuthority;
@@ -66,7 +67,7 @@ pub use key::{KeyAlgorithm, KeyError, PrivateKey};
 pub use kubetrust_kubeconfig::pem::PemError;
 pub use pin::CaCertHash;
 pub use profile::{
-    CA_CERTIFICATE_VALIDITY, CERTIFICATE_BACKDATE, CERTIFICATE_VALIDITY, CertProfile, ExtKeyUsage, Subject,
-    Validity,
+    CA_CERTIFICATE_VALIDITY, CERTIFICATE_BACKDATE, CERTIFICATE_VALIDITY, CertProfile, Subject, Validity,
 };
 pub use san::{AltNames, DroppedSan, first_service_ip, parse_control_plane_endpoint};
+pub use usage::{ExtKeyUsage, KeyUsage};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::AltNames;
+use crate::{AltNames, ExtKeyUsage};
 
 /// kubeadm's leaf validity, `certificateValidityPeriod` (8760h).
 pub const CERTIFICATE_VALIDITY: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -37,16 +37,6 @@ impl Subject {
         self.organizations.push(organization.into());
         self
     }
-}
-
-/// Extended key usages kubeadm issues.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ExtKeyUsage {
-    /// TLS Web Server Authentication.
-    ServerAuth,
-    /// TLS Web Client Authentication.
-    ClientAuth,
 }
 
 /// NotBefore and NotAfter.

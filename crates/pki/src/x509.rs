@@ -21,7 +21,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, BasicConstraints, SubjectAltName, SubjectKeyIdentifier};
 
 use crate::key::{KeyAlgorithm, PrivateKey};
-use crate::{Error, Subject};
+use crate::{Error, ExtKeyUsage, KeyUsage, Subject};
 
 const OID_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const OID_O: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
@@ -33,8 +33,6 @@ const OID_AKID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
 const OID_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 pub(crate) const OID_EXTENSION_REQUEST: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
-pub(crate) const OID_SERVER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
-pub(crate) const OID_CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
 
 /// DER AlgorithmIdentifiers of the signatures each key type makes.
 pub(crate) fn signature_algorithm_der(algorithm: KeyAlgorithm) -> &'static [u8] {
@@ -56,20 +54,16 @@ pub(crate) fn signature_algorithm_der(algorithm: KeyAlgorithm) -> &'static [u8] 
     }
 }
 
-/// The Key Usage bits kubeadm sets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct KeyUsageBits {
-    pub(crate) cert_sign: bool,
-}
-
 /// What goes into one certificate, already decided by policy.
 pub(crate) struct TbsParams<'a> {
-    pub(crate) serial: [u8; 8],
+    /// Big-endian, without a sign byte (kubeadm draws 8 bytes, CSR signers 16).
+    pub(crate) serial: &'a [u8],
     pub(crate) subject: &'a Subject,
     pub(crate) not_before: SystemTime,
     pub(crate) not_after: SystemTime,
     pub(crate) is_ca: bool,
-    pub(crate) ext_key_usages: &'a [ObjectIdentifier],
+    pub(crate) key_usage: KeyUsage,
+    pub(crate) ext_key_usages: &'a [ExtKeyUsage],
     pub(crate) dns_names: &'a [String],
     pub(crate) ip_addresses: &'a [IpAddr],
     /// DER SubjectPublicKeyInfo of the subject key.
@@ -105,11 +99,13 @@ struct Signed<'a> {
 pub(crate) fn sign_certificate(params: &TbsParams<'_>, signer: &PrivateKey) -> Result<Vec<u8>, Error> {
     let subject = encode_name(params.subject)?;
     let issuer = params.issuer_name.unwrap_or(&subject);
-    let mut extensions = vec![key_usage(KeyUsageBits {
-        cert_sign: params.is_ca,
-    })?];
+    let mut extensions = Vec::new();
+    if !params.key_usage.is_empty() {
+        extensions.push(key_usage(params.key_usage)?);
+    }
     if !params.ext_key_usages.is_empty() {
-        extensions.push(ext(OID_EXT_KEY_USAGE, false, &params.ext_key_usages.to_vec())?);
+        let oids: Vec<ObjectIdentifier> = params.ext_key_usages.iter().map(|u| u.oid()).collect();
+        extensions.push(ext(OID_EXT_KEY_USAGE, false, &oids)?);
     }
     extensions.push(ext(
         OID_BASIC_CONSTRAINTS,
@@ -135,7 +131,7 @@ pub(crate) fn sign_certificate(params: &TbsParams<'_>, signer: &PrivateKey) -> R
     }
     let tbs = TbsCertificate {
         version: 2,
-        serial_number: UintRef::new(&params.serial).map_err(encoding)?,
+        serial_number: UintRef::new(params.serial).map_err(encoding)?,
         signature: any(signer.signature_algorithm_der())?,
         issuer: any(issuer)?,
         validity: x509_cert::time::Validity::new(time(params.not_before)?, time(params.not_after)?),
@@ -230,15 +226,13 @@ fn is_printable(s: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b))
 }
 
-fn key_usage(bits: KeyUsageBits) -> Result<Extension, Error> {
-    // digitalSignature (bit 0) and keyEncipherment (bit 2) always, keyCertSign (bit 5) on CAs;
-    // kubeadm sets keyEncipherment for every key type.
-    let byte: u8 = if bits.cert_sign { 0b1010_0100 } else { 0b1010_0000 };
-    let unused = u8::try_from(byte.trailing_zeros()).unwrap_or(0);
+/// Key Usage is critical, as Go marks it.
+fn key_usage(usage: KeyUsage) -> Result<Extension, Error> {
+    let (unused, bytes) = usage.bit_string();
     ext(
         OID_KEY_USAGE,
         true,
-        &BitStringRef::new(unused, &[byte]).map_err(encoding)?,
+        &BitStringRef::new(unused, &bytes).map_err(encoding)?,
     )
 }
 
@@ -336,9 +330,9 @@ mod tests {
 
     #[test]
     fn key_usage_bits_are_minimal() {
-        let ca = key_usage(KeyUsageBits { cert_sign: true }).unwrap();
+        let ca = key_usage(KeyUsage::kubeadm(true)).unwrap();
         assert_eq!(ca.extn_value.as_bytes(), [0x03, 0x02, 0x02, 0xa4]);
-        let leaf = key_usage(KeyUsageBits { cert_sign: false }).unwrap();
+        let leaf = key_usage(KeyUsage::kubeadm(false)).unwrap();
         assert_eq!(leaf.extn_value.as_bytes(), [0x03, 0x02, 0x05, 0xa0]);
         assert!(leaf.critical);
     }
