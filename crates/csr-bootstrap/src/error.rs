@@ -51,4 +51,14 @@ pub enum Error {
     /// The PKCS#10 request could not be built or signed.
     #[error("cannot build the certificate request")]
     BuildRequest(#[source] kubetrust_pki::Error),
+    /// The signing CA has expired (or expires before the backdated start): nothing can be
+    /// signed until it is renewed.
+    #[error("the signer has expired: NotAfter={}", kubetrust_pki::expiration::rfc3339(*not_after))]
+    SignerExpired {
+        /// The CA's NotAfter.
+        not_after: std::time::SystemTime,
+    },
+    /// The CA failed to sign.
+    #[error("cannot sign the certificate")]
+    Sign(#[source] kubetrust_pki::Error),
 }

@@ -400,9 +400,7 @@ fn metadata_mut(object: &mut Value) -> &mut serde_json::Map<String, Value> {
 
 /// RFC 3339 in whole seconds, UTC, as the apiserver writes timestamps.
 pub fn rfc3339(time: std::time::SystemTime) -> String {
-    jiff::Timestamp::try_from(time)
-        .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    kubetrust_pki::expiration::rfc3339(time)
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {

@@ -6,14 +6,17 @@
 //! - [`serving`]: a kubelet *serving* certificate approver (upstream has none), which binds
 //!   every SAN to the requesting Node's own addresses.
 //!
-//! Both return a [`Decision`] whose refusals carry typed [`Reason`]s.
+//! Both return a [`Decision`] whose refusals carry typed [`Reason`]s. The [`signer`] issues
+//! approved requests as kube-controller-manager's signers do.
 
+pub mod cleaner;
 pub mod client;
 mod decision;
 mod inspect;
 mod reason;
 mod request;
 pub mod serving;
+pub mod signer;
 
 pub use decision::{AccessReview, Approval, DENY_REASON, Decision, Subresource};
 pub use inspect::KeyKind;

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 
 use k8s_openapi::api::certificates::v1::CertificateSigningRequest;
 use k8s_openapi::api::core::v1::Node;
+use kubetrust_pki::CertificateRequest;
 
 use super::inspect::Extras;
 use super::request::{Parsed, already_handled, foreign_san_reasons, parse, usages_match};
@@ -32,6 +33,23 @@ const APPROVAL: Approval = Approval {
     reason: "KubetrustServingApproved",
     message: "Auto approving kubelet serving certificate: requester, subject, SANs and usages match its Node.",
 };
+
+/// The kubelet-serving signer's shape checks (`ValidateKubeletServingCSR`), first failure first,
+/// in upstream's order: O, a DNS or IP SAN, usages (either key type's set), CN. Unlike
+/// [`evaluate`] this does not look at the requester or its Node: the signer trusts the approval.
+pub fn validate(request: &CertificateRequest, csr: &CertificateSigningRequest) -> Result<(), Reason> {
+    if request.subject().organizations != [NODES_GROUP] {
+        return Err(Reason::OrganizationNotSystemNodes);
+    }
+    if request.alt_names().dns_names().is_empty() && request.alt_names().ip_addresses().is_empty() {
+        return Err(Reason::SanRequired);
+    }
+    usages_match(csr, &RSA_USAGES)?;
+    if !request.subject().common_name.starts_with(NODE_USER_PREFIX) {
+        return Err(Reason::CommonNameNotNode);
+    }
+    Ok(())
+}
 
 /// Decides a kubelet serving CSR against the requester's `node`.
 ///

@@ -47,7 +47,7 @@ pub(crate) fn kubeadm_expires(t: SystemTime) -> String {
 
 /// Go layout `time.RFC3339` for UTC without fractional seconds (e.g. `2027-11-25T18:01:44Z`),
 /// as `metav1.Time` serialises.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
+pub fn rfc3339(t: SystemTime) -> String {
     utc(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

@@ -49,6 +49,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use duration::residual_seconds;
+pub use date::rfc3339;
 pub use duration::{human_duration, short_human_duration};
 pub use problem::Problem;
 
@@ -171,7 +172,7 @@ impl ExpirationEntry {
         CertificateInfo {
             name: self.name.clone(),
             // metav1.Time: the zero time is `null`, anything else RFC 3339 in UTC.
-            expiration_date: (!date::is_go_zero_time(not_after)).then(|| date::rfc3339(not_after)),
+            expiration_date: (!date::is_go_zero_time(not_after)).then(|| rfc3339(not_after)),
             residual_time: residual_seconds(not_after, now),
             externally_managed: self.externally_managed,
             ca_name: if is_ca {
