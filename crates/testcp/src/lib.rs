@@ -10,6 +10,9 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod controllers;
 pub mod identity;
+pub mod rbac;
 pub mod status;
 pub mod store;
+pub mod strategy;
