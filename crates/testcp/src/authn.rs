@@ -87,8 +87,10 @@ fn certificate_user(
         groups: subject.organizations,
         ..UserInfo::default()
     };
-    user.extra
-        .insert(CREDENTIAL_ID_KEY.into(), vec![format!("X509SHA256={fingerprint}")]);
+    user.extra.insert(
+        CREDENTIAL_ID_KEY.into(),
+        vec![format!("X509SHA256={fingerprint}")],
+    );
     Ok(Some(authenticated(user)))
 }
 
@@ -123,4 +125,164 @@ fn authenticated(mut user: UserInfo) -> UserInfo {
         user.groups.push(AUTHENTICATED_GROUP.into());
     }
     user
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kubetrust_bootstrap_token::TokenSpec;
+    use kubetrust_pki::{CertProfile, CertificateAuthority, KeyAlgorithm, Subject, Validity};
+
+    use super::*;
+    use crate::clock::Clock;
+
+    fn ca(name: &str) -> CertificateAuthority {
+        CertificateAuthority::generate(name, KeyAlgorithm::EcdsaP256, SystemTime::now()).unwrap()
+    }
+
+    fn client(ca: &CertificateAuthority, profile: CertProfile) -> Vec<u8> {
+        ca.issue_with_new_key(&profile, KeyAlgorithm::EcdsaP256)
+            .unwrap()
+            .0
+            .der()
+            .to_vec()
+    }
+
+    fn node_profile() -> CertProfile {
+        CertProfile::client(
+            Subject::new("system:node:worker-1").with_organization("system:nodes"),
+            SystemTime::now(),
+        )
+    }
+
+    fn with_token(store: &Store) -> BootstrapToken {
+        let token = BootstrapToken::generate().unwrap();
+        let secret = TokenSpec::new(token.clone())
+            .with_ttl(Duration::from_secs(3600))
+            .to_secret(store.clock().now())
+            .unwrap();
+        let secrets = Resource::new("", "secrets");
+        store
+            .create(&secrets, SECRET_NAMESPACE, serde_json::to_value(secret).unwrap())
+            .unwrap();
+        token
+    }
+
+    fn login(
+        store: &Store,
+        ca: &CertificateAuthority,
+        token: Option<&str>,
+        chain: &[Vec<u8>],
+    ) -> Result<UserInfo, ApiError> {
+        let credentials = Credentials {
+            bearer_token: token,
+            client_chain: chain,
+        };
+        authenticate(store, ca.bundle(), &credentials, store.clock().now())
+    }
+
+    #[test]
+    fn a_client_certificate_names_user_groups_and_credential() {
+        let store = Store::new(Clock::default());
+        let ca = ca("kubernetes");
+        let leaf = client(&ca, node_profile());
+        let user = login(&store, &ca, None, std::slice::from_ref(&leaf)).unwrap();
+        assert_eq!(user.name, "system:node:worker-1");
+        assert_eq!(user.groups, ["system:nodes", "system:authenticated"]);
+        assert_eq!(user.uid, "");
+        let id = &user.extra[CREDENTIAL_ID_KEY];
+        let hex: String = Sha256::digest(&leaf).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(id, &[format!("X509SHA256={hex}")]);
+        assert_eq!(id[0].len(), "X509SHA256=".len() + 64);
+    }
+
+    #[test]
+    fn certificates_from_another_ca_expired_or_for_servers_are_401() {
+        let store = Store::new(Clock::default());
+        let ours = ca("kubernetes");
+        let theirs = ca("kubernetes");
+        let foreign = client(&theirs, node_profile());
+        let now = SystemTime::now();
+        let expired = client(
+            &ours,
+            node_profile().with_validity(Validity {
+                not_before: now - Duration::from_secs(7200),
+                not_after: now - Duration::from_secs(3600),
+            }),
+        );
+        let server = client(&ours, node_profile().with_usages([ExtKeyUsage::ServerAuth]));
+        for chain in [
+            vec![foreign],
+            vec![expired],
+            vec![server],
+            vec![b"not a certificate".to_vec()],
+        ] {
+            let error = login(&store, &ours, None, &chain).unwrap_err();
+            assert_eq!((error.code, error.reason), (401, "Unauthorized"));
+        }
+    }
+
+    #[test]
+    fn a_bootstrap_token_authenticates_through_its_secret() {
+        let store = Store::new(Clock::default());
+        let ca = ca("kubernetes");
+        let token = with_token(&store);
+        let user = login(&store, &ca, Some(&token.expose_secret()), &[]).unwrap();
+        assert_eq!(user.name, format!("system:bootstrap:{}", token.id()));
+        assert_eq!(
+            user.groups,
+            [
+                "system:bootstrappers",
+                "system:bootstrappers:kubeadm:default-node-token",
+                "system:authenticated"
+            ]
+        );
+        assert!(user.extra.is_empty());
+
+        let wrong_secret = format!("{}.0000000000000000", token.id());
+        let unknown = "zzzzzz.0123456789abcdef";
+        for presented in [wrong_secret.as_str(), unknown, "not-a-bootstrap-token", ""] {
+            assert_eq!(
+                login(&store, &ca, Some(presented), &[]).unwrap_err().code,
+                401,
+                "{presented}"
+            );
+        }
+        store.clock().advance(Duration::from_secs(3601));
+        assert_eq!(
+            login(&store, &ca, Some(&token.expose_secret()), &[])
+                .unwrap_err()
+                .code,
+            401
+        );
+    }
+
+    #[test]
+    fn the_certificate_is_tried_first_then_the_token() {
+        let store = Store::new(Clock::default());
+        let ours = ca("kubernetes");
+        let token = with_token(&store);
+        let leaf = client(&ours, node_profile());
+        let both = login(
+            &store,
+            &ours,
+            Some(&token.expose_secret()),
+            std::slice::from_ref(&leaf),
+        )
+        .unwrap();
+        assert_eq!(both.name, "system:node:worker-1");
+        let foreign = client(&ca("other"), node_profile());
+        let fallback = login(&store, &ours, Some(&token.expose_secret()), &[foreign]).unwrap();
+        assert_eq!(fallback.name, format!("system:bootstrap:{}", token.id()));
+    }
+
+    #[test]
+    fn no_credentials_is_anonymous() {
+        let store = Store::new(Clock::default());
+        assert_eq!(
+            login(&store, &ca("kubernetes"), None, &[]).unwrap(),
+            UserInfo::anonymous()
+        );
+    }
 }

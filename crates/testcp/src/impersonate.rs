@@ -65,7 +65,10 @@ pub fn impersonate(store: &Store, requester: UserInfo, headers: &HeaderMap) -> R
         Some((namespace, account)) => {
             check("", "serviceaccounts", "", namespace, account)?;
             if groups.is_empty() {
-                user_groups = vec!["system:serviceaccounts".into(), format!("system:serviceaccounts:{namespace}")];
+                user_groups = vec![
+                    "system:serviceaccounts".into(),
+                    format!("system:serviceaccounts:{namespace}"),
+                ];
             }
         }
         None => check("", "users", "", "", &name)?,
@@ -87,9 +90,9 @@ pub fn impersonate(store: &Store, requester: UserInfo, headers: &HeaderMap) -> R
         AUTHENTICATED_GROUP
     };
     // An explicit all-users group wins; `system:authenticated` does not count for anonymous.
-    let settled = user_groups
-        .iter()
-        .any(|g| g == UNAUTHENTICATED_GROUP || (g == AUTHENTICATED_GROUP && all_users == AUTHENTICATED_GROUP));
+    let settled = user_groups.iter().any(|g| {
+        g == UNAUTHENTICATED_GROUP || (g == AUTHENTICATED_GROUP && all_users == AUTHENTICATED_GROUP)
+    });
     if !settled {
         user_groups.push(all_users.into());
     }
@@ -154,4 +157,183 @@ fn percent_decode(text: &str) -> Option<String> {
 fn service_account(user: &str) -> Option<(&str, &str)> {
     let (namespace, name) = user.strip_prefix(SERVICE_ACCOUNT_PREFIX)?.split_once(':')?;
     (!namespace.is_empty() && !name.is_empty() && !name.contains(':')).then_some((namespace, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+    use serde_json::json;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::identity::MASTERS_GROUP;
+    use crate::rbac::RBAC_GROUP;
+    use crate::store::Resource;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn admin() -> UserInfo {
+        UserInfo {
+            name: "admin".into(),
+            groups: vec![MASTERS_GROUP.into(), AUTHENTICATED_GROUP.into()],
+            ..UserInfo::default()
+        }
+    }
+
+    fn alice() -> UserInfo {
+        UserInfo {
+            name: "alice".into(),
+            groups: vec![AUTHENTICATED_GROUP.into()],
+            ..UserInfo::default()
+        }
+    }
+
+    /// A store where alice may impersonate users and the group `system:bootstrappers` only.
+    fn store() -> Store {
+        let store = Store::new(Clock::default());
+        let rules = json!([
+            {"verbs": ["impersonate"], "apiGroups": [""], "resources": ["users"]},
+            {"verbs": ["impersonate"], "apiGroups": [""], "resources": ["groups"], "resourceNames": ["system:bootstrappers"]},
+        ]);
+        store
+            .create(
+                &Resource::new(RBAC_GROUP, "clusterroles"),
+                "",
+                json!({"metadata": {"name": "impersonator"}, "rules": rules}),
+            )
+            .unwrap();
+        store
+            .create(
+                &Resource::new(RBAC_GROUP, "clusterrolebindings"),
+                "",
+                json!({"metadata": {"name": "impersonator"},
+                       "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": "impersonator"},
+                       "subjects": [{"apiGroup": RBAC_GROUP, "kind": "User", "name": "alice"}]}),
+            )
+            .unwrap();
+        store
+    }
+
+    #[test]
+    fn kubectl_as_and_as_group_act_as_the_bootstrap_user() {
+        let request = headers(&[
+            ("impersonate-user", "system:bootstrap:abcdef"),
+            ("impersonate-group", "system:bootstrappers"),
+        ]);
+        for requester in [admin(), alice()] {
+            let user = impersonate(&store(), requester, &request).unwrap();
+            assert_eq!(user.name, "system:bootstrap:abcdef");
+            assert_eq!(user.groups, ["system:bootstrappers", "system:authenticated"]);
+            assert!(user.extra.is_empty());
+        }
+        let bare = impersonate(&store(), admin(), &headers(&[("impersonate-user", "bob")])).unwrap();
+        assert_eq!(bare.groups, ["system:authenticated"]);
+    }
+
+    #[test]
+    fn every_impersonated_attribute_needs_permission() {
+        let error = impersonate(
+            &Store::new(Clock::default()),
+            alice(),
+            &headers(&[("impersonate-user", "x")]),
+        )
+        .unwrap_err();
+        assert_eq!(error.code, 403);
+        assert_eq!(
+            error.message,
+            "users \"x\" is forbidden: User \"alice\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+        );
+        let masters = headers(&[("impersonate-user", "x"), ("impersonate-group", "system:masters")]);
+        assert_eq!(
+            impersonate(&store(), alice(), &masters).unwrap_err().message,
+            "groups \"system:masters\" is forbidden: User \"alice\" cannot impersonate resource \"groups\" in API group \"\" at the cluster scope"
+        );
+        let extra = headers(&[("impersonate-user", "x"), ("impersonate-extra-scopes", "view")]);
+        assert_eq!(
+            impersonate(&store(), alice(), &extra).unwrap_err().message,
+            "userextras.authentication.k8s.io \"view\" is forbidden: User \"alice\" cannot impersonate resource \
+             \"userextras/scopes\" in API group \"authentication.k8s.io\" at the cluster scope"
+        );
+        let uid = headers(&[("impersonate-user", "x"), ("impersonate-uid", "1234")]);
+        assert!(
+            impersonate(&store(), alice(), &uid)
+                .unwrap_err()
+                .message
+                .starts_with("uids.authentication.k8s.io \"1234\" is forbidden")
+        );
+        let account = headers(&[("impersonate-user", "system:serviceaccount:kube-system:default")]);
+        assert_eq!(
+            impersonate(&store(), alice(), &account).unwrap_err().message,
+            "serviceaccounts \"default\" is forbidden: User \"alice\" cannot impersonate resource \"serviceaccounts\" \
+             in API group \"\" in the namespace \"kube-system\""
+        );
+    }
+
+    #[test]
+    fn extras_uid_service_accounts_and_anonymous() {
+        let request = headers(&[
+            ("impersonate-user", "x"),
+            ("impersonate-uid", "1234"),
+            (
+                "impersonate-extra-authentication.kubernetes.io%2fcredential-id",
+                "X509SHA256=ab",
+            ),
+            ("impersonate-extra-scopes", "a"),
+            ("impersonate-extra-scopes", "b"),
+        ]);
+        let user = impersonate(&store(), admin(), &request).unwrap();
+        assert_eq!(user.uid, "1234");
+        assert_eq!(
+            user.extra["authentication.kubernetes.io/credential-id"],
+            ["X509SHA256=ab"]
+        );
+        assert_eq!(user.extra["scopes"], ["a", "b"]);
+        let account = headers(&[("impersonate-user", "system:serviceaccount:kube-system:default")]);
+        assert_eq!(
+            impersonate(&store(), admin(), &account).unwrap().groups,
+            [
+                "system:serviceaccounts",
+                "system:serviceaccounts:kube-system",
+                "system:authenticated"
+            ]
+        );
+        let anonymous = headers(&[("impersonate-user", "system:anonymous")]);
+        assert_eq!(
+            impersonate(&store(), admin(), &anonymous).unwrap(),
+            UserInfo::anonymous()
+        );
+        let unauthenticated = headers(&[
+            ("impersonate-user", "y"),
+            ("impersonate-group", "system:unauthenticated"),
+        ]);
+        assert_eq!(
+            impersonate(&store(), admin(), &unauthenticated).unwrap().groups,
+            ["system:unauthenticated"]
+        );
+    }
+
+    #[test]
+    fn no_headers_keep_the_requester_and_groups_without_a_user_are_400() {
+        assert_eq!(
+            impersonate(&store(), alice(), &HeaderMap::new()).unwrap(),
+            alice()
+        );
+        for request in [
+            headers(&[("impersonate-group", "system:bootstrappers")]),
+            headers(&[("impersonate-uid", "1")]),
+            headers(&[("impersonate-extra-scopes", "a")]),
+            headers(&[("impersonate-user", ""), ("impersonate-group", "g")]),
+        ] {
+            let error = impersonate(&store(), admin(), &request).unwrap_err();
+            assert_eq!((error.code, error.reason), (400, "BadRequest"));
+        }
+        let broken = headers(&[("impersonate-user", "x"), ("impersonate-extra-a%zz", "v")]);
+        assert_eq!(impersonate(&store(), admin(), &broken).unwrap_err().code, 400);
+    }
 }

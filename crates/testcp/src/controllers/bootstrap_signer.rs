@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kubetrust_bootstrap_token::{CLUSTER_INFO_NAME, CLUSTER_INFO_NAMESPACE, KUBECONFIG_KEY, SECRET_NAMESPACE, sign_cluster_info};
+use kubetrust_bootstrap_token::{
+    CLUSTER_INFO_NAME, CLUSTER_INFO_NAMESPACE, KUBECONFIG_KEY, SECRET_NAMESPACE, sign_cluster_info,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -34,7 +36,8 @@ fn cluster_info_key() -> ObjectKey {
 /// Changes to token Secrets and to `cluster-info`.
 fn wants(event: &Event) -> bool {
     let key = &event.key;
-    (key.resource == Resource::new("", "secrets") && key.namespace == SECRET_NAMESPACE) || *key == cluster_info_key()
+    (key.resource == Resource::new("", "secrets") && key.namespace == SECRET_NAMESPACE)
+        || *key == cluster_info_key()
 }
 
 /// One signer pass; a missing or unusable `cluster-info` means nothing to do, as upstream.
@@ -52,7 +55,10 @@ fn sign(store: &Store) {
         name: None,
     };
     let (items, _) = store.list(&Resource::new("", "secrets"), &filter);
-    let secrets: Vec<Secret> = items.iter().filter_map(|s| Secret::deserialize(s.as_ref()).ok()).collect();
+    let secrets: Vec<Secret> = items
+        .iter()
+        .filter_map(|s| Secret::deserialize(s.as_ref()).ok())
+        .collect();
     let (plan, skipped) = match sign_cluster_info(&config_map, &secrets, store.clock().now()) {
         Ok(decision) => decision,
         Err(error) => {
@@ -66,9 +72,15 @@ fn sign(store: &Store) {
     if !plan.changed {
         return;
     }
-    let signed = config_map.data.as_ref().and_then(|d| d.get(KUBECONFIG_KEY)).cloned();
+    let signed = config_map
+        .data
+        .as_ref()
+        .and_then(|d| d.get(KUBECONFIG_KEY))
+        .cloned();
     let written = store.modify(&key, |object| {
-        let data = object.get_mut("data").ok_or_else(|| ApiError::conflict(key.resource.target(&key.name)))?;
+        let data = object
+            .get_mut("data")
+            .ok_or_else(|| ApiError::conflict(key.resource.target(&key.name)))?;
         // The kubeconfig changed since it was signed: its own event brings the next pass.
         if data.get(KUBECONFIG_KEY).and_then(Value::as_str) != signed.as_deref() {
             return Err(ApiError::conflict(key.resource.target(&key.name)));
@@ -108,21 +120,32 @@ mod tests {
 
     fn jws(store: &Store, token: &BootstrapToken) -> Option<String> {
         let cm = store.get(&cluster_info_key()).unwrap();
-        cm.pointer(&format!("/data/{}", token.id().jws_key())).and_then(Value::as_str).map(str::to_owned)
+        cm.pointer(&format!("/data/{}", token.id().jws_key()))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     }
 
     #[tokio::test]
     async fn signatures_follow_the_token_secrets() {
         let store = Store::new(Clock::default());
         let cm = serde_json::to_value(cluster_info_config_map("https://10.0.0.10:6443", b"CA\n")).unwrap();
-        store.create(&Resource::new("", "configmaps"), CLUSTER_INFO_NAMESPACE, cm).unwrap();
+        store
+            .create(&Resource::new("", "configmaps"), CLUSTER_INFO_NAMESPACE, cm)
+            .unwrap();
         let signer = spawn(store.clone());
 
         let token = BootstrapToken::generate().unwrap();
-        let secret = TokenSpec::new(token.clone()).to_secret(SystemTime::now()).unwrap();
+        let secret = TokenSpec::new(token.clone())
+            .to_secret(SystemTime::now())
+            .unwrap();
         let secrets = Resource::new("", "secrets");
-        store.create(&secrets, SECRET_NAMESPACE, serde_json::to_value(secret).unwrap()).unwrap();
-        assert!(eventually(|| jws(&store, &token).is_some()).await, "no signature appeared");
+        store
+            .create(&secrets, SECRET_NAMESPACE, serde_json::to_value(secret).unwrap())
+            .unwrap();
+        assert!(
+            eventually(|| jws(&store, &token).is_some()).await,
+            "no signature appeared"
+        );
         let signature = jws(&store, &token).unwrap();
         let cm = store.get(&cluster_info_key()).unwrap();
         let kubeconfig = cm.pointer("/data/kubeconfig").and_then(Value::as_str).unwrap();
@@ -134,7 +157,10 @@ mod tests {
             name: token.id().secret_name(),
         };
         store.delete(&key, None).unwrap();
-        assert!(eventually(|| jws(&store, &token).is_none()).await, "signature of a deleted token stayed");
+        assert!(
+            eventually(|| jws(&store, &token).is_none()).await,
+            "signature of a deleted token stayed"
+        );
         signer.abort();
     }
 
@@ -142,7 +168,9 @@ mod tests {
     async fn expired_and_non_signing_tokens_lose_their_signature() {
         let store = Store::new(Clock::default());
         let cm = serde_json::to_value(cluster_info_config_map("https://10.0.0.10:6443", b"CA\n")).unwrap();
-        store.create(&Resource::new("", "configmaps"), CLUSTER_INFO_NAMESPACE, cm).unwrap();
+        store
+            .create(&Resource::new("", "configmaps"), CLUSTER_INFO_NAMESPACE, cm)
+            .unwrap();
         let signer = spawn(store.clone());
         let short = BootstrapToken::generate().unwrap();
         let secret = TokenSpec::new(short.clone())
@@ -155,12 +183,23 @@ mod tests {
             .to_secret(store.clock().now())
             .unwrap();
         let secrets = Resource::new("", "secrets");
-        store.create(&secrets, SECRET_NAMESPACE, serde_json::to_value(secret).unwrap()).unwrap();
-        store.create(&secrets, SECRET_NAMESPACE, serde_json::to_value(no_signing).unwrap()).unwrap();
+        store
+            .create(&secrets, SECRET_NAMESPACE, serde_json::to_value(secret).unwrap())
+            .unwrap();
+        store
+            .create(
+                &secrets,
+                SECRET_NAMESPACE,
+                serde_json::to_value(no_signing).unwrap(),
+            )
+            .unwrap();
         assert!(eventually(|| jws(&store, &short).is_some()).await);
         assert_eq!(jws(&store, &auth_only), None);
         store.clock().advance(Duration::from_secs(61));
-        assert!(eventually(|| jws(&store, &short).is_none()).await, "expired token still signs");
+        assert!(
+            eventually(|| jws(&store, &short).is_none()).await,
+            "expired token still signs"
+        );
         signer.abort();
     }
 }

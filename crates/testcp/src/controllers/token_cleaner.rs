@@ -74,7 +74,13 @@ mod tests {
     fn add(store: &Store, spec: TokenSpec) -> ObjectKey {
         let secret = spec.to_secret(store.clock().now()).unwrap();
         let name = secret.metadata.name.clone().unwrap();
-        store.create(&secrets(), SECRET_NAMESPACE, serde_json::to_value(secret).unwrap()).unwrap();
+        store
+            .create(
+                &secrets(),
+                SECRET_NAMESPACE,
+                serde_json::to_value(secret).unwrap(),
+            )
+            .unwrap();
         ObjectKey {
             resource: secrets(),
             namespace: SECRET_NAMESPACE.into(),
@@ -86,19 +92,30 @@ mod tests {
     async fn expired_tokens_are_deleted_and_others_kept() {
         let store = Store::new(Clock::default());
         let cleaner = spawn(store.clone());
-        let expiring = add(&store, TokenSpec::new(BootstrapToken::generate().unwrap()).with_ttl(Duration::from_secs(60)));
+        let expiring = add(
+            &store,
+            TokenSpec::new(BootstrapToken::generate().unwrap()).with_ttl(Duration::from_secs(60)),
+        );
         let forever = add(
             &store,
-            TokenSpec::new(BootstrapToken::generate().unwrap()).with_lifetime(kubetrust_bootstrap_token::Lifetime::Never),
+            TokenSpec::new(BootstrapToken::generate().unwrap())
+                .with_lifetime(kubetrust_bootstrap_token::Lifetime::Never),
         );
         let other = store
-            .create(&secrets(), SECRET_NAMESPACE, serde_json::json!({"metadata": {"name": "plain"}, "type": "Opaque"}))
+            .create(
+                &secrets(),
+                SECRET_NAMESPACE,
+                serde_json::json!({"metadata": {"name": "plain"}, "type": "Opaque"}),
+            )
             .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(store.get(&expiring).is_ok(), "deleted before expiry");
 
         store.clock().advance(Duration::from_secs(61));
-        assert!(eventually(|| store.get(&expiring).is_err()).await, "expired token kept");
+        assert!(
+            eventually(|| store.get(&expiring).is_err()).await,
+            "expired token kept"
+        );
         assert!(store.get(&forever).is_ok());
         let plain = ObjectKey {
             resource: secrets(),

@@ -7,7 +7,9 @@ mod policy;
 mod review;
 mod rule;
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
 use serde::Deserialize;
 
 use crate::identity::{MASTERS_GROUP, UserInfo};
@@ -66,7 +68,10 @@ impl Attributes {
         } else {
             format!("in the namespace {:?}", self.namespace)
         };
-        format!("User {user:?} cannot {verb} resource {resource:?} in API group {:?} {scope}", self.api_group)
+        format!(
+            "User {user:?} cannot {verb} resource {resource:?} in API group {:?} {scope}",
+            self.api_group
+        )
     }
 
     /// The apiserver's 403 for this request when it is denied: about the object (or the
@@ -156,7 +161,10 @@ fn objects<T: for<'de> Deserialize<'de>>(store: &Store, resource: &str, namespac
         name: None,
     };
     let (items, _) = store.list(&Resource::new(RBAC_GROUP, resource), &filter);
-    items.iter().filter_map(|item| T::deserialize(item.as_ref()).ok()).collect()
+    items
+        .iter()
+        .filter_map(|item| T::deserialize(item.as_ref()).ok())
+        .collect()
 }
 
 /// The rules of the role a binding in `namespace` refers to (a Role is looked up there).
@@ -184,13 +192,22 @@ fn role_rules(store: &Store, role_ref: &RoleRef, namespace: &str) -> Vec<PolicyR
 
 /// The first subject that names `user`. ServiceAccount subjects without a namespace mean the
 /// binding's namespace.
-fn first_subject<'a>(subjects: Option<&'a [Subject]>, user: &UserInfo, namespace: &str) -> Option<&'a Subject> {
+fn first_subject<'a>(
+    subjects: Option<&'a [Subject]>,
+    user: &UserInfo,
+    namespace: &str,
+) -> Option<&'a Subject> {
     subjects?.iter().find(|subject| match subject.kind.as_str() {
         "User" => subject.name == user.name,
         "Group" => user.in_group(&subject.name),
         "ServiceAccount" => {
-            let namespace = subject.namespace.as_deref().filter(|ns| !ns.is_empty()).unwrap_or(namespace);
-            !namespace.is_empty() && user.name == format!("system:serviceaccount:{namespace}:{}", subject.name)
+            let namespace = subject
+                .namespace
+                .as_deref()
+                .filter(|ns| !ns.is_empty())
+                .unwrap_or(namespace);
+            !namespace.is_empty()
+                && user.name == format!("system:serviceaccount:{namespace}:{}", subject.name)
         }
         _ => false,
     })
@@ -199,7 +216,11 @@ fn first_subject<'a>(subjects: Option<&'a [Subject]>, user: &UserInfo, namespace
 /// `Kind "name"`, and `ServiceAccount "namespace/name"`, as RBAC's reasons name subjects.
 fn describe(subject: &Subject, namespace: &str) -> String {
     if subject.kind == "ServiceAccount" {
-        let namespace = subject.namespace.as_deref().filter(|ns| !ns.is_empty()).unwrap_or(namespace);
+        let namespace = subject
+            .namespace
+            .as_deref()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(namespace);
         format!("{} {:?}", subject.kind, format!("{namespace}/{}", subject.name))
     } else {
         format!("{} {:?}", subject.kind, subject.name)

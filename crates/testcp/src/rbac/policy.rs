@@ -68,13 +68,25 @@ fn approver(signer: &str) -> Vec<Value> {
 
 fn cluster_roles() -> Vec<(&'static str, Vec<Value>)> {
     let discovery_paths = [
-        "/livez", "/readyz", "/healthz", "/version", "/version/", "/openapi", "/openapi/*", "/api", "/api/*",
-        "/apis", "/apis/*",
+        "/livez",
+        "/readyz",
+        "/healthz",
+        "/version",
+        "/version/",
+        "/openapi",
+        "/openapi/*",
+        "/api",
+        "/api/*",
+        "/apis",
+        "/apis/*",
     ];
     vec![
         (
             "cluster-admin",
-            vec![json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}), urls(&["*"], &["*"])],
+            vec![
+                json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}),
+                urls(&["*"], &["*"]),
+            ],
         ),
         ("system:discovery", vec![urls(&["get"], &discovery_paths)]),
         (
@@ -89,14 +101,25 @@ fn cluster_roles() -> Vec<(&'static str, Vec<Value>)> {
             ],
         ),
         ("system:public-info-viewer", vec![urls(&["get"], &PUBLIC_PATHS)]),
-        ("system:node-bootstrapper", vec![rule(&["create", "get", "list", "watch"], CERTIFICATES, &[CSRS])]),
+        (
+            "system:node-bootstrapper",
+            vec![rule(&["create", "get", "list", "watch"], CERTIFICATES, &[CSRS])],
+        ),
         (
             "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
-            vec![rule(&["create"], CERTIFICATES, &["certificatesigningrequests/nodeclient"])],
+            vec![rule(
+                &["create"],
+                CERTIFICATES,
+                &["certificatesigningrequests/nodeclient"],
+            )],
         ),
         (
             "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
-            vec![rule(&["create"], CERTIFICATES, &["certificatesigningrequests/selfnodeclient"])],
+            vec![rule(
+                &["create"],
+                CERTIFICATES,
+                &["certificatesigningrequests/selfnodeclient"],
+            )],
         ),
         (
             "system:certificates.k8s.io:kube-apiserver-client-approver",
@@ -106,8 +129,14 @@ fn cluster_roles() -> Vec<(&'static str, Vec<Value>)> {
             "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver",
             approver(KUBELET_CLIENT_SIGNER),
         ),
-        ("system:certificates.k8s.io:kubelet-serving-approver", approver("kubernetes.io/kubelet-serving")),
-        ("system:certificates.k8s.io:legacy-unknown-approver", approver("kubernetes.io/legacy-unknown")),
+        (
+            "system:certificates.k8s.io:kubelet-serving-approver",
+            approver("kubernetes.io/kubelet-serving"),
+        ),
+        (
+            "system:certificates.k8s.io:legacy-unknown-approver",
+            approver("kubernetes.io/legacy-unknown"),
+        ),
         (
             "system:node",
             vec![
@@ -122,7 +151,11 @@ fn cluster_roles() -> Vec<(&'static str, Vec<Value>)> {
                 rule(&["update", "patch"], "", &["nodes"]),
                 rule(&["create", "update", "patch"], "", &["events"]),
                 rule(&["create", "get", "list", "watch"], CERTIFICATES, &[CSRS]),
-                rule(&["get", "create", "update", "patch", "delete"], "coordination.k8s.io", &["leases"]),
+                rule(
+                    &["get", "create", "update", "patch", "delete"],
+                    "coordination.k8s.io",
+                    &["leases"],
+                ),
             ],
         ),
         (
@@ -132,7 +165,10 @@ fn cluster_roles() -> Vec<(&'static str, Vec<Value>)> {
                 rule(
                     &["update"],
                     CERTIFICATES,
-                    &["certificatesigningrequests/status", "certificatesigningrequests/approval"],
+                    &[
+                        "certificatesigningrequests/status",
+                        "certificatesigningrequests/approval",
+                    ],
                 ),
                 named(&["approve"], CERTIFICATES, &["signers"], &[KUBELET_CLIENT_SIGNER]),
                 named(
@@ -147,7 +183,11 @@ fn cluster_roles() -> Vec<(&'static str, Vec<Value>)> {
                     ],
                 ),
                 rule(&["create"], "authorization.k8s.io", &["subjectaccessreviews"]),
-                json!({"verbs": ["create", "update", "patch"], "apiGroups": ["", "events.k8s.io"], "resources": ["events"]}),
+                json!({
+                    "verbs": ["create", "update", "patch"],
+                    "apiGroups": ["", "events.k8s.io"],
+                    "resources": ["events"],
+                }),
             ],
         ),
     ]
@@ -169,7 +209,11 @@ fn cluster_role_bindings() -> Vec<(&'static str, Vec<Value>)> {
         ("system:node", vec![group("system:nodes")]),
         (
             "system:controller:certificate-controller",
-            vec![json!({"kind": "ServiceAccount", "name": "certificate-controller", "namespace": "kube-system"})],
+            vec![json!({
+                "kind": "ServiceAccount",
+                "name": "certificate-controller",
+                "namespace": "kube-system",
+            })],
         ),
     ]
 }
@@ -185,7 +229,10 @@ mod tests {
         let policy = bootstrap_policy();
         let mut roles = Vec::new();
         for (resource, object) in &policy {
-            assert_eq!(object["metadata"]["labels"]["kubernetes.io/bootstrapping"], "rbac-defaults");
+            assert_eq!(
+                object["metadata"]["labels"]["kubernetes.io/bootstrapping"],
+                "rbac-defaults"
+            );
             match resource.resource.as_str() {
                 "clusterroles" => {
                     let role: ClusterRole = serde_json::from_value(object.clone()).unwrap();
@@ -194,7 +241,11 @@ mod tests {
                 }
                 "clusterrolebindings" => {
                     let binding: ClusterRoleBinding = serde_json::from_value(object.clone()).unwrap();
-                    assert!(roles.contains(&binding.role_ref.name), "{}", binding.role_ref.name);
+                    assert!(
+                        roles.contains(&binding.role_ref.name),
+                        "{}",
+                        binding.role_ref.name
+                    );
                     assert!(binding.subjects.is_some_and(|s| !s.is_empty()));
                 }
                 other => panic!("unexpected resource {other}"),

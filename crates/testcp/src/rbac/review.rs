@@ -60,17 +60,19 @@ pub fn review(store: &Store, spec: &SubjectAccessReviewSpec) -> SubjectAccessRev
 /// `signers` of `certificates.k8s.io` named the signer, or else named `<domain>/*`.
 pub fn signer_allowed(store: &Store, user: &UserInfo, verb: &str, signer_name: &str) -> bool {
     let domain = signer_name.split('/').next().unwrap_or_default();
-    [signer_name.to_owned(), format!("{domain}/*")].into_iter().any(|name| {
-        let attributes = Attributes {
-            user: user.clone(),
-            verb: verb.into(),
-            resource_request: true,
-            api_group: "certificates.k8s.io".into(),
-            api_version: "*".into(),
-            resource: "signers".into(),
-            name,
-            ..Attributes::default()
-        };
-        authorize(store, &attributes).allowed
-    })
+    [signer_name.to_owned(), format!("{domain}/*")]
+        .into_iter()
+        .any(|name| {
+            let attributes = Attributes {
+                user: user.clone(),
+                verb: verb.into(),
+                resource_request: true,
+                api_group: "certificates.k8s.io".into(),
+                api_version: "*".into(),
+                resource: "signers".into(),
+                name,
+                ..Attributes::default()
+            };
+            authorize(store, &attributes).allowed
+        })
 }

@@ -104,35 +104,113 @@ mod tests {
 
     #[test]
     fn verbs_and_groups_match_exactly_or_by_wildcard() {
-        let csrs = rule(&["get"], &["certificates.k8s.io"], &["certificatesigningrequests"], &[]);
-        assert!(allows(&csrs, &request("get", "certificates.k8s.io", "certificatesigningrequests", "", "x")));
-        assert!(!allows(&csrs, &request("list", "certificates.k8s.io", "certificatesigningrequests", "", "")));
-        assert!(!allows(&csrs, &request("get", "", "certificatesigningrequests", "", "x")));
+        let csrs = rule(
+            &["get"],
+            &["certificates.k8s.io"],
+            &["certificatesigningrequests"],
+            &[],
+        );
+        assert!(allows(
+            &csrs,
+            &request(
+                "get",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "",
+                "x"
+            )
+        ));
+        assert!(!allows(
+            &csrs,
+            &request(
+                "list",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "",
+                ""
+            )
+        ));
+        assert!(!allows(
+            &csrs,
+            &request("get", "", "certificatesigningrequests", "", "x")
+        ));
         let all = rule(&["*"], &["*"], &["*"], &[]);
         assert!(allows(&all, &request("approve", "x.io", "signers", "", "a/b")));
         assert!(allows(&all, &request("update", "", "secrets", "status", "x")));
-        assert!(!allows(&all, &path("get", "/healthz")), "resource rules never match paths");
+        assert!(
+            !allows(&all, &path("get", "/healthz")),
+            "resource rules never match paths"
+        );
     }
 
     #[test]
     fn subresources_need_their_own_rule() {
-        let plain = rule(&["update"], &["certificates.k8s.io"], &["certificatesigningrequests"], &[]);
-        let approval = request("update", "certificates.k8s.io", "certificatesigningrequests", "approval", "x");
+        let plain = rule(
+            &["update"],
+            &["certificates.k8s.io"],
+            &["certificatesigningrequests"],
+            &[],
+        );
+        let approval = request(
+            "update",
+            "certificates.k8s.io",
+            "certificatesigningrequests",
+            "approval",
+            "x",
+        );
         assert!(!allows(&plain, &approval));
-        let exact = rule(&["update"], &["certificates.k8s.io"], &["certificatesigningrequests/approval"], &[]);
+        let exact = rule(
+            &["update"],
+            &["certificates.k8s.io"],
+            &["certificatesigningrequests/approval"],
+            &[],
+        );
         assert!(allows(&exact, &approval));
-        assert!(!allows(&exact, &request("update", "certificates.k8s.io", "certificatesigningrequests", "status", "x")));
-        assert!(!allows(&exact, &request("update", "certificates.k8s.io", "certificatesigningrequests", "", "x")));
+        assert!(!allows(
+            &exact,
+            &request(
+                "update",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "status",
+                "x"
+            )
+        ));
+        assert!(!allows(
+            &exact,
+            &request(
+                "update",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "",
+                "x"
+            )
+        ));
         let any_resource = rule(&["update"], &["*"], &["*/approval"], &[]);
         assert!(allows(&any_resource, &approval));
-        assert!(!allows(&any_resource, &request("update", "certificates.k8s.io", "certificatesigningrequests", "", "x")));
+        assert!(!allows(
+            &any_resource,
+            &request(
+                "update",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "",
+                "x"
+            )
+        ));
     }
 
     #[test]
     fn resource_names_limit_named_requests_and_never_match_creates() {
         let one = rule(&["get", "create"], &[""], &["configmaps"], &["cluster-info"]);
-        assert!(allows(&one, &request("get", "", "configmaps", "", "cluster-info")));
-        assert!(!allows(&one, &request("get", "", "configmaps", "", "kubeadm-config")));
+        assert!(allows(
+            &one,
+            &request("get", "", "configmaps", "", "cluster-info")
+        ));
+        assert!(!allows(
+            &one,
+            &request("get", "", "configmaps", "", "kubeadm-config")
+        ));
         assert!(!allows(&one, &request("create", "", "configmaps", "", "")));
         assert!(!allows(&one, &request("list", "", "configmaps", "", "")));
     }

@@ -1,7 +1,9 @@
 //! The evaluator against the default policy plus kubeadm's objects, as `kubeadm init` leaves
 //! a cluster.
 
-use k8s_openapi::api::authorization::v1::{NonResourceAttributes, ResourceAttributes, SubjectAccessReviewSpec};
+use k8s_openapi::api::authorization::v1::{
+    NonResourceAttributes, ResourceAttributes, SubjectAccessReviewSpec,
+};
 use kubetrust_bootstrap_token::{
     CLUSTER_INFO_RBAC_NAME, NODE_AUTOAPPROVE_BOOTSTRAP_BINDING, cluster_info_role, cluster_info_role_binding,
     node_bootstrap_cluster_role_bindings,
@@ -15,7 +17,9 @@ use crate::identity::AUTHENTICATED_GROUP;
 
 fn create(store: &Store, resource: &str, namespace: &str, object: impl Serialize) {
     let object = serde_json::to_value(object).unwrap();
-    store.create(&Resource::new(RBAC_GROUP, resource), namespace, object).unwrap();
+    store
+        .create(&Resource::new(RBAC_GROUP, resource), namespace, object)
+        .unwrap();
 }
 
 /// The RBAC objects of a cluster right after `kubeadm init`.
@@ -52,7 +56,14 @@ fn user(name: &str, groups: &[&str]) -> UserInfo {
     }
 }
 
-fn request(user: &UserInfo, verb: &str, group: &str, resource: &str, namespace: &str, name: &str) -> Attributes {
+fn request(
+    user: &UserInfo,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    namespace: &str,
+    name: &str,
+) -> Attributes {
     Attributes {
         user: user.clone(),
         verb: verb.into(),
@@ -103,7 +114,14 @@ fn key(resource: &str, namespace: &str, name: &str) -> ObjectKey {
 fn a_bootstrap_token_user_may_create_csrs_but_not_read_secrets() {
     let store = cluster();
     let user = bootstrap_user();
-    let create = request(&user, "create", "certificates.k8s.io", "certificatesigningrequests", "", "");
+    let create = request(
+        &user,
+        "create",
+        "certificates.k8s.io",
+        "certificatesigningrequests",
+        "",
+        "",
+    );
     let decision = authorize(&store, &create);
     assert!(decision.allowed);
     assert_eq!(
@@ -111,7 +129,14 @@ fn a_bootstrap_token_user_may_create_csrs_but_not_read_secrets() {
         "RBAC: allowed by ClusterRoleBinding \"kubeadm:kubelet-bootstrap\" of ClusterRole \
          \"system:node-bootstrapper\" to Group \"system:bootstrappers:kubeadm:default-node-token\""
     );
-    let secret = request(&user, "get", "", "secrets", "kube-system", "bootstrap-token-abcdef");
+    let secret = request(
+        &user,
+        "get",
+        "",
+        "secrets",
+        "kube-system",
+        "bootstrap-token-abcdef",
+    );
     assert_eq!(authorize(&store, &secret), Authorization::default());
     let error = secret.forbidden();
     assert_eq!(error.code, 403);
@@ -122,7 +147,14 @@ fn a_bootstrap_token_user_may_create_csrs_but_not_read_secrets() {
     );
     let approve = Attributes {
         subresource: "approval".into(),
-        ..request(&user, "update", "certificates.k8s.io", "certificatesigningrequests", "", "csr-1")
+        ..request(
+            &user,
+            "update",
+            "certificates.k8s.io",
+            "certificatesigningrequests",
+            "",
+            "csr-1",
+        )
     };
     assert!(!authorize(&store, &approve).allowed);
 }
@@ -145,7 +177,10 @@ fn removing_node_autoapprove_bootstrap_stops_the_nodeclient_review() {
     assert!(review(&store, &csr_review(&node, "selfnodeclient")).allowed);
 
     store
-        .delete(&key("clusterrolebindings", "", NODE_AUTOAPPROVE_BOOTSTRAP_BINDING), None)
+        .delete(
+            &key("clusterrolebindings", "", NODE_AUTOAPPROVE_BOOTSTRAP_BINDING),
+            None,
+        )
         .unwrap();
     let status = review(&store, &csr_review(&bootstrap_user(), "nodeclient"));
     assert!(!status.allowed);
@@ -190,7 +225,14 @@ fn system_masters_bypasses_rbac_even_without_any_binding() {
     let admin = user("kubernetes-admin", &["system:masters", AUTHENTICATED_GROUP]);
     for attributes in [
         request(&admin, "delete", "", "secrets", "kube-system", "x"),
-        request(&admin, "approve", "certificates.k8s.io", "signers", "", "example.com/x"),
+        request(
+            &admin,
+            "approve",
+            "certificates.k8s.io",
+            "signers",
+            "",
+            "example.com/x",
+        ),
         path(&admin, "get", "/metrics"),
     ] {
         assert_eq!(
@@ -202,7 +244,13 @@ fn system_masters_bypasses_rbac_even_without_any_binding() {
         );
     }
     let stranger = user("kubernetes-admin", &[AUTHENTICATED_GROUP]);
-    assert!(!authorize(&store, &request(&stranger, "get", "", "secrets", "kube-system", "x")).allowed);
+    assert!(
+        !authorize(
+            &store,
+            &request(&stranger, "get", "", "secrets", "kube-system", "x")
+        )
+        .allowed
+    );
 }
 
 #[test]
@@ -214,7 +262,10 @@ fn role_bindings_grant_only_in_their_namespace() {
         "team-a",
         json!({"metadata": {"name": "reader"}, "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["secrets"]}]}),
     );
-    for (name, role_kind, role) in [("by-role", "Role", "reader"), ("by-cluster-role", "ClusterRole", "system:node-bootstrapper")] {
+    for (name, role_kind, role) in [
+        ("by-role", "Role", "reader"),
+        ("by-cluster-role", "ClusterRole", "system:node-bootstrapper"),
+    ] {
         create(
             &store,
             "rolebindings",
@@ -230,13 +281,27 @@ fn role_bindings_grant_only_in_their_namespace() {
     assert!(authorize(&store, &request(&alice, "get", "", "secrets", "team-a", "x")).allowed);
     assert!(!authorize(&store, &request(&alice, "get", "", "secrets", "team-b", "x")).allowed);
     assert!(!authorize(&store, &request(&alice, "list", "", "secrets", "", "")).allowed);
-    let in_namespace = request(&alice, "create", "certificates.k8s.io", "certificatesigningrequests", "team-a", "");
+    let in_namespace = request(
+        &alice,
+        "create",
+        "certificates.k8s.io",
+        "certificatesigningrequests",
+        "team-a",
+        "",
+    );
     let decision = authorize(&store, &in_namespace);
     assert_eq!(
         decision.reason,
         "RBAC: allowed by RoleBinding \"by-cluster-role/team-a\" of ClusterRole \"system:node-bootstrapper\" to User \"alice\""
     );
-    let cluster_scope = request(&alice, "create", "certificates.k8s.io", "certificatesigningrequests", "", "");
+    let cluster_scope = request(
+        &alice,
+        "create",
+        "certificates.k8s.io",
+        "certificatesigningrequests",
+        "",
+        "",
+    );
     assert!(!authorize(&store, &cluster_scope).allowed);
 }
 
@@ -245,11 +310,17 @@ fn non_resource_urls_follow_the_default_policy() {
     let store = cluster();
     let anonymous = UserInfo::anonymous();
     for public in ["/healthz", "/livez", "/readyz", "/version", "/version/"] {
-        assert!(authorize(&store, &path(&anonymous, "get", public)).allowed, "{public}");
+        assert!(
+            authorize(&store, &path(&anonymous, "get", public)).allowed,
+            "{public}"
+        );
     }
     let apis = path(&anonymous, "get", "/apis/certificates.k8s.io/v1");
     assert!(!authorize(&store, &apis).allowed);
-    assert_eq!(apis.forbidden().message, "forbidden: User \"system:anonymous\" cannot get path \"/apis/certificates.k8s.io/v1\"");
+    assert_eq!(
+        apis.forbidden().message,
+        "forbidden: User \"system:anonymous\" cannot get path \"/apis/certificates.k8s.io/v1\""
+    );
     assert!(!authorize(&store, &path(&anonymous, "get", "/healthz/etcd")).allowed);
     let alice = user("alice", &[AUTHENTICATED_GROUP]);
     assert!(authorize(&store, &path(&alice, "get", "/apis/certificates.k8s.io/v1")).allowed);
@@ -270,17 +341,37 @@ fn non_resource_urls_follow_the_default_policy() {
     assert!(status.allowed);
     assert_eq!(
         status.reason.as_deref(),
-        Some("RBAC: allowed by ClusterRoleBinding \"system:public-info-viewer\" of ClusterRole \"system:public-info-viewer\" to Group \"system:unauthenticated\"")
+        Some(
+            "RBAC: allowed by ClusterRoleBinding \"system:public-info-viewer\" of ClusterRole \"system:public-info-viewer\" to Group \"system:unauthenticated\""
+        )
     );
 }
 
 #[test]
 fn signers_match_by_name_or_by_domain_wildcard() {
     let store = cluster();
-    let controller = user("system:serviceaccount:kube-system:certificate-controller", &[AUTHENTICATED_GROUP]);
-    assert!(signer_allowed(&store, &controller, "approve", "kubernetes.io/kube-apiserver-client-kubelet"));
-    assert!(!signer_allowed(&store, &controller, "approve", "kubernetes.io/kubelet-serving"));
-    assert!(signer_allowed(&store, &controller, "sign", "kubernetes.io/kubelet-serving"));
+    let controller = user(
+        "system:serviceaccount:kube-system:certificate-controller",
+        &[AUTHENTICATED_GROUP],
+    );
+    assert!(signer_allowed(
+        &store,
+        &controller,
+        "approve",
+        "kubernetes.io/kube-apiserver-client-kubelet"
+    ));
+    assert!(!signer_allowed(
+        &store,
+        &controller,
+        "approve",
+        "kubernetes.io/kubelet-serving"
+    ));
+    assert!(signer_allowed(
+        &store,
+        &controller,
+        "sign",
+        "kubernetes.io/kubelet-serving"
+    ));
 
     create(
         &store,
@@ -301,37 +392,91 @@ fn signers_match_by_name_or_by_domain_wildcard() {
         }),
     );
     let approver = user("bob", &["approvers", AUTHENTICATED_GROUP]);
-    assert!(signer_allowed(&store, &approver, "approve", "kubernetes.io/kubelet-serving"));
-    assert!(signer_allowed(&store, &approver, "approve", "kubernetes.io/kube-apiserver-client"));
-    assert!(!signer_allowed(&store, &approver, "approve", "example.com/serving"));
-    assert!(!signer_allowed(&store, &approver, "sign", "kubernetes.io/kubelet-serving"));
+    assert!(signer_allowed(
+        &store,
+        &approver,
+        "approve",
+        "kubernetes.io/kubelet-serving"
+    ));
+    assert!(signer_allowed(
+        &store,
+        &approver,
+        "approve",
+        "kubernetes.io/kube-apiserver-client"
+    ));
+    assert!(!signer_allowed(
+        &store,
+        &approver,
+        "approve",
+        "example.com/serving"
+    ));
+    assert!(!signer_allowed(
+        &store,
+        &approver,
+        "sign",
+        "kubernetes.io/kubelet-serving"
+    ));
 }
 
 #[test]
 fn denial_messages_match_the_apiserver() {
     let u = user("u", &[]);
-    let mut approve = request(&u, "update", "certificates.k8s.io", "certificatesigningrequests", "", "csr-abc12");
+    let mut approve = request(
+        &u,
+        "update",
+        "certificates.k8s.io",
+        "certificatesigningrequests",
+        "",
+        "csr-abc12",
+    );
     approve.subresource = "approval".into();
     assert_eq!(
         approve.denial_message(),
         "User \"u\" cannot update resource \"certificatesigningrequests/approval\" in API group \"certificates.k8s.io\" at the cluster scope"
     );
-    let get = request(&u, "get", "certificates.k8s.io", "certificatesigningrequests", "", "csr-abc12");
+    let get = request(
+        &u,
+        "get",
+        "certificates.k8s.io",
+        "certificatesigningrequests",
+        "",
+        "csr-abc12",
+    );
     assert_eq!(
         get.forbidden().to_status()["message"],
         "certificatesigningrequests.certificates.k8s.io \"csr-abc12\" is forbidden: User \"u\" cannot get resource \
          \"certificatesigningrequests\" in API group \"certificates.k8s.io\" at the cluster scope"
     );
-    let list = request(&u, "list", "certificates.k8s.io", "certificatesigningrequests", "", "");
-    assert!(list.forbidden().message.starts_with("certificatesigningrequests.certificates.k8s.io is forbidden: "));
-    assert_eq!(path(&u, "get", "/x").denial_message(), "User \"u\" cannot get path \"/x\"");
+    let list = request(
+        &u,
+        "list",
+        "certificates.k8s.io",
+        "certificatesigningrequests",
+        "",
+        "",
+    );
+    assert!(
+        list.forbidden()
+            .message
+            .starts_with("certificatesigningrequests.certificates.k8s.io is forbidden: ")
+    );
+    assert_eq!(
+        path(&u, "get", "/x").denial_message(),
+        "User \"u\" cannot get path \"/x\""
+    );
 }
 
 #[test]
 fn malformed_objects_and_dangling_references_grant_nothing() {
     let store = Store::new(Clock::default());
     let objects = Resource::new(RBAC_GROUP, "clusterrolebindings");
-    store.create(&objects, "", json!({"metadata": {"name": "broken"}, "roleRef": 5, "subjects": "x"})).unwrap();
+    store
+        .create(
+            &objects,
+            "",
+            json!({"metadata": {"name": "broken"}, "roleRef": 5, "subjects": "x"}),
+        )
+        .unwrap();
     store
         .create(
             &objects,
