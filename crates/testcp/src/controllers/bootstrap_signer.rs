@@ -47,7 +47,7 @@ fn sign(store: &Store) {
         return;
     };
     let Ok(config_map) = ConfigMap::deserialize(stored.as_ref()) else {
-        tracing::warn!("bootstrap signer: cluster-info is not a ConfigMap");
+        tracing::debug!("bootstrap signer: cluster-info is not a ConfigMap");
         return;
     };
     let filter = Filter {

@@ -510,3 +510,13 @@ fn a_review_without_attributes_is_an_evaluation_error() {
     assert!(!status.allowed);
     assert!(status.evaluation_error.is_some());
 }
+
+#[test]
+fn the_approvers_review_matches_the_recorded_exchange() {
+    use k8s_openapi::api::authorization::v1::SubjectAccessReview;
+    let request: SubjectAccessReview =
+        serde_json::from_str(include_str!("../../../../testdata/csr/03-sar-request.json")).unwrap();
+    let response: SubjectAccessReview =
+        serde_json::from_str(include_str!("../../../../testdata/csr/03b-sar-response.json")).unwrap();
+    assert_eq!(Some(review(&cluster(), &request.spec)), response.status);
+}
