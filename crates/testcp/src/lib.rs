@@ -9,9 +9,11 @@
 //! `kubetrust-csr-bootstrap`); this crate only wires it to HTTP and to a store.
 #![forbid(unsafe_code)]
 
+pub mod authn;
 pub mod clock;
 pub mod controllers;
 pub mod identity;
+pub mod impersonate;
 pub mod rbac;
 pub mod status;
 pub mod store;

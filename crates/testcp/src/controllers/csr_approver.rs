@@ -16,7 +16,9 @@ const PERIOD: Duration = Duration::from_millis(500);
 
 /// Starts the approver on `store`; it runs until the task is aborted.
 pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(for_each_csr(store, PERIOD, async |store: &Store, csr| approve(store, csr)))
+    tokio::spawn(for_each_csr(store, PERIOD, async |store: &Store, csr| {
+        approve(store, csr)
+    }))
 }
 
 fn approve(store: &Store, mut csr: CertificateSigningRequest) {
@@ -32,8 +34,14 @@ fn approve(store: &Store, mut csr: CertificateSigningRequest) {
             Err(error) => return tracing::warn!(%error, "csr approver: policy error"),
         };
     }
-    let Some(condition) = decision.condition() else { return };
-    csr.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new).push(condition);
+    let Some(condition) = decision.condition() else {
+        return;
+    };
+    csr.status
+        .get_or_insert_with(Default::default)
+        .conditions
+        .get_or_insert_with(Vec::new)
+        .push(condition);
     if let Err(error) = update(store, &csr, "approval") {
         tracing::debug!(%error, "csr approver: error updating approval for csr");
     }

@@ -14,11 +14,15 @@ const PERIOD: Duration = Duration::from_millis(250);
 
 /// Starts the cleaner on `store`; it runs until the task is aborted.
 pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(for_each_csr(store, PERIOD, async |store: &Store, csr| clean(store, &csr)))
+    tokio::spawn(for_each_csr(store, PERIOD, async |store: &Store, csr| {
+        clean(store, &csr)
+    }))
 }
 
 fn clean(store: &Store, csr: &CertificateSigningRequest) {
-    let Some(why) = cleaner::expiry(csr, store.clock().now()) else { return };
+    let Some(why) = cleaner::expiry(csr, store.clock().now()) else {
+        return;
+    };
     let name = csr.metadata.name.as_deref().unwrap_or_default();
     // Only the object judged: a CSR recreated under the same name is not deleted.
     match store.delete(&key(name), csr.metadata.uid.as_deref()) {

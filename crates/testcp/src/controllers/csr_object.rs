@@ -45,7 +45,11 @@ pub(super) fn controller_user() -> UserInfo {
 /// Runs `handle` for every CSR now, for each added or changed CSR as it changes, and for
 /// every CSR again each `period` (what upstream's requeue-with-backoff achieves: a refused
 /// access review is asked again later). Ends when the store's feed closes.
-pub(super) async fn for_each_csr(store: Store, period: Duration, mut handle: impl AsyncFnMut(&Store, CertificateSigningRequest)) {
+pub(super) async fn for_each_csr(
+    store: Store,
+    period: Duration,
+    mut handle: impl AsyncFnMut(&Store, CertificateSigningRequest),
+) {
     let mut feed = store.subscribe();
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -70,7 +74,11 @@ pub(super) async fn for_each_csr(store: Store, period: Duration, mut handle: imp
 
 /// Writes `csr` as the controller's PUT to `subresource` would, against the version it was
 /// read at (409 Conflict when someone changed it since: the next event brings it back).
-pub(super) fn update(store: &Store, csr: &CertificateSigningRequest, subresource: &str) -> Result<(), ApiError> {
+pub(super) fn update(
+    store: &Store,
+    csr: &CertificateSigningRequest,
+    subresource: &str,
+) -> Result<(), ApiError> {
     let name = csr.metadata.name.as_deref().unwrap_or_default();
     let key = key(name);
     let old = store.get(&key)?;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::csr_validation::{self, Path};
 use super::{CSR_GROUP, CSR_RESOURCE};
 use crate::identity::UserInfo;
-use crate::rbac::{self, Attributes};
+use crate::rbac;
 use crate::status::{ApiError, Target};
 use crate::store::Store;
 
@@ -130,23 +130,7 @@ fn admit_signer_action(
         _ => return Ok(()),
     };
     let signer = old.spec.signer_name.as_str();
-    let wildcard = signer.split_once('/').map(|(domain, _)| format!("{domain}/*"));
-    let allowed = [Some(signer.to_owned()), wildcard]
-        .into_iter()
-        .flatten()
-        .any(|name| {
-            let attributes = Attributes {
-                user: user.clone(),
-                verb: verb.into(),
-                resource_request: true,
-                api_group: CSR_GROUP.into(),
-                api_version: "*".into(),
-                resource: "signers".into(),
-                name,
-                ..Attributes::default()
-            };
-            rbac::authorize(store, &attributes).allowed
-        });
+    let allowed = rbac::signer_allowed(store, user, verb, signer);
     if allowed {
         return Ok(());
     }

@@ -31,6 +31,15 @@ fn bootstrapper() -> UserInfo {
     }
 }
 
+/// Approving and signing need RBAC on the signer; `system:masters` has every right.
+fn admin() -> UserInfo {
+    UserInfo {
+        name: "kubernetes-admin".into(),
+        groups: vec!["system:masters".into(), "system:authenticated".into()],
+        ..UserInfo::default()
+    }
+}
+
 fn store() -> Store {
     Store::new(Clock::default())
 }
@@ -122,7 +131,7 @@ fn approval_adds_conditions_with_server_times_and_keeps_spec() {
     let store = store();
     let mut new = vector("04-approval-put.json");
     new["spec"]["username"] = json!("forged");
-    before_update(&csrs(), "approval", &old, &mut new, &UserInfo::default(), &store).unwrap();
+    before_update(&csrs(), "approval", &old, &mut new, &admin(), &store).unwrap();
     assert_eq!(new["spec"], old["spec"]);
     let condition = &new["status"]["conditions"][0];
     assert_eq!(condition["reason"], "AutoApproved");
@@ -140,15 +149,13 @@ fn each_update_path_changes_only_its_part() {
     let mut main = old.clone();
     main["status"] = approved("True");
     main["metadata"]["labels"] = json!({"a": "b"});
-    before_update(&csrs(), "", &old, &mut main, &UserInfo::default(), &store).unwrap();
+    before_update(&csrs(), "", &old, &mut main, &admin(), &store).unwrap();
     assert_eq!(main["status"], old["status"]);
     assert_eq!(main["metadata"]["labels"]["a"], "b");
     // /status may not approve.
     let mut status = old.clone();
     status["status"] = approved("True");
-    let causes = invalid(
-        before_update(&csrs(), "status", &old, &mut status, &UserInfo::default(), &store).unwrap_err(),
-    );
+    let causes = invalid(before_update(&csrs(), "status", &old, &mut status, &admin(), &store).unwrap_err());
     assert_eq!(
         causes,
         [(
@@ -159,17 +166,8 @@ fn each_update_path_changes_only_its_part() {
     // Approved may only be True.
     let mut approval = old.clone();
     approval["status"] = approved("False");
-    let causes = invalid(
-        before_update(
-            &csrs(),
-            "approval",
-            &old,
-            &mut approval,
-            &UserInfo::default(),
-            &store,
-        )
-        .unwrap_err(),
-    );
+    let causes =
+        invalid(before_update(&csrs(), "approval", &old, &mut approval, &admin(), &store).unwrap_err());
     assert_eq!(
         causes,
         [(
@@ -181,9 +179,7 @@ fn each_update_path_changes_only_its_part() {
     let mut both = old.clone();
     both["status"] =
         json!({"conditions": [{"type": "Approved", "status": "True"}, {"type": "Denied", "status": "True"}]});
-    let causes = invalid(
-        before_update(&csrs(), "approval", &old, &mut both, &UserInfo::default(), &store).unwrap_err(),
-    );
+    let causes = invalid(before_update(&csrs(), "approval", &old, &mut both, &admin(), &store).unwrap_err());
     assert_eq!(
         causes[0].1,
         "Invalid value: \"Denied\": Approved and Denied conditions are mutually exclusive"
@@ -209,15 +205,7 @@ fn certificates_are_set_once_through_status_and_must_be_pem() {
         new
     };
     let mut approval = with_certificate(&b64(&pem));
-    before_update(
-        &csrs(),
-        "approval",
-        &old,
-        &mut approval,
-        &UserInfo::default(),
-        &store,
-    )
-    .unwrap();
+    before_update(&csrs(), "approval", &old, &mut approval, &admin(), &store).unwrap();
     assert!(
         approval["status"].get("certificate").is_none(),
         "approval may not set the certificate"
@@ -226,29 +214,18 @@ fn certificates_are_set_once_through_status_and_must_be_pem() {
     let mut wrong = with_certificate(&b64(
         b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
     ));
-    let causes = invalid(
-        before_update(&csrs(), "status", &old, &mut wrong, &UserInfo::default(), &store).unwrap_err(),
-    );
+    let causes = invalid(before_update(&csrs(), "status", &old, &mut wrong, &admin(), &store).unwrap_err());
     assert_eq!(
         causes[0].1,
         "Invalid value: \"<certificate data>\": only CERTIFICATE PEM blocks are allowed, found \"PRIVATE KEY\""
     );
 
     let mut issued = with_certificate(&b64(&pem));
-    before_update(&csrs(), "status", &old, &mut issued, &UserInfo::default(), &store).unwrap();
+    before_update(&csrs(), "status", &old, &mut issued, &admin(), &store).unwrap();
     let mut changed = issued.clone();
     changed["status"]["certificate"] = json!(b64(&[pem.as_slice(), pem.as_slice()].concat()));
-    let causes = invalid(
-        before_update(
-            &csrs(),
-            "status",
-            &issued,
-            &mut changed,
-            &UserInfo::default(),
-            &store,
-        )
-        .unwrap_err(),
-    );
+    let causes =
+        invalid(before_update(&csrs(), "status", &issued, &mut changed, &admin(), &store).unwrap_err());
     assert_eq!(
         causes[0].1,
         "Forbidden: updates may not modify existing certificate content"
@@ -261,29 +238,12 @@ fn conditions_are_never_removed_and_keep_their_transition_time() {
     let mut approved = created();
     approved["status"] = json!({"conditions": [{"type": "Approved", "status": "True", "reason": "x"}]});
     let old = created();
-    before_update(
-        &csrs(),
-        "approval",
-        &old,
-        &mut approved,
-        &UserInfo::default(),
-        &store,
-    )
-    .unwrap();
+    before_update(&csrs(), "approval", &old, &mut approved, &admin(), &store).unwrap();
     store.clock().advance(Duration::from_secs(60));
     let mut removed = approved.clone();
     removed["status"]["conditions"] = json!([]);
-    let causes = invalid(
-        before_update(
-            &csrs(),
-            "approval",
-            &approved,
-            &mut removed,
-            &UserInfo::default(),
-            &store,
-        )
-        .unwrap_err(),
-    );
+    let causes =
+        invalid(before_update(&csrs(), "approval", &approved, &mut removed, &admin(), &store).unwrap_err());
     assert_eq!(
         causes[0].1,
         "Forbidden: updates may not remove a condition of type \"Approved\""
@@ -291,15 +251,7 @@ fn conditions_are_never_removed_and_keep_their_transition_time() {
     let mut touched = approved.clone();
     touched["status"]["conditions"][0]["lastUpdateTime"] = Value::Null;
     touched["status"]["conditions"][0]["lastTransitionTime"] = Value::Null;
-    before_update(
-        &csrs(),
-        "approval",
-        &approved,
-        &mut touched,
-        &UserInfo::default(),
-        &store,
-    )
-    .unwrap();
+    before_update(&csrs(), "approval", &approved, &mut touched, &admin(), &store).unwrap();
     let condition = &touched["status"]["conditions"][0];
     assert_eq!(
         condition["lastTransitionTime"],
@@ -331,4 +283,21 @@ fn system_masters_through_the_apiserver_client_signer_is_refused() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn approving_and_signing_need_rights_on_the_signer() {
+    let old = created();
+    let store = store();
+    let mut approval = vector("04b-kubectl-approve-put.json");
+    let err = before_update(&csrs(), "approval", &old, &mut approval, &bootstrapper(), &store).unwrap_err();
+    assert_eq!(err.to_status(), vector("11c-error-approve-forbidden.json"));
+    let mut failed = old.clone();
+    failed["status"] = json!({"conditions": [{"type": "Failed", "status": "True", "reason": "x"}]});
+    let err = before_update(&csrs(), "status", &old, &mut failed, &bootstrapper(), &store).unwrap_err();
+    assert!(err.message.ends_with("user not permitted to sign requests with signerName \"kubernetes.io/kube-apiserver-client-kubelet\""), "{err}");
+    // A label change through /status changes no status: no signing right needed.
+    let mut labelled = old.clone();
+    labelled["metadata"]["labels"] = json!({"a": "b"});
+    before_update(&csrs(), "status", &old, &mut labelled, &bootstrapper(), &store).unwrap();
 }
