@@ -14,6 +14,7 @@ pub mod clock;
 pub mod controllers;
 pub mod identity;
 pub mod impersonate;
+pub mod persist;
 pub mod rbac;
 pub mod status;
 pub mod store;
