@@ -56,17 +56,23 @@ impl Kubectl {
         Some(Self { binary, dir })
     }
 
-    /// Runs `kubectl args...` (off the async runtime's threads) and returns its output.
-    pub(crate) async fn run(&self, args: &[&str]) -> Output {
+    /// The command `kubectl args...` with this kubeconfig and cache.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.binary);
         command
             .arg("--kubeconfig")
             .arg(self.dir.path().join("admin.conf"))
             .arg("--cache-dir")
             .arg(self.dir.path().join("cache"))
-            .arg("--request-timeout=20s")
             .args(args)
             .env_remove("KUBECONFIG");
+        command
+    }
+
+    /// Runs `kubectl args...` (off the async runtime's threads) and returns its output.
+    pub(crate) async fn run(&self, args: &[&str]) -> Output {
+        let mut command = self.command(args);
+        command.arg("--request-timeout=20s");
         tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
     }
 
