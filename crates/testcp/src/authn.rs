@@ -32,7 +32,10 @@ pub fn authenticate(
         return Ok(UserInfo::anonymous());
     };
     let leaf = Certificate::from_der(leaf).map_err(|_| ApiError::unauthorized())?;
-    let intermediates: Vec<Certificate> = rest.iter().filter_map(|der| Certificate::from_der(der).ok()).collect();
+    let intermediates: Vec<Certificate> = rest
+        .iter()
+        .filter_map(|der| Certificate::from_der(der).ok())
+        .collect();
     if !leaf.is_valid_at(now) || !kubetrust_pki::verify_chain(&leaf, &intermediates, client_ca) {
         return Err(ApiError::unauthorized());
     }

@@ -129,14 +129,26 @@ impl TestControlPlane {
         let now = SystemTime::now();
         let ca = match config.ca {
             Some(ca) => ca,
-            None => Arc::new(CertificateAuthority::generate("kubernetes", config.key_algorithm, now)?),
+            None => Arc::new(CertificateAuthority::generate(
+                "kubernetes",
+                config.key_algorithm,
+                now,
+            )?),
         };
-        let names = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"];
+        let names = [
+            "localhost",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+        ];
         let alt_names = AltNames::from_parts(names.map(String::from), [IpAddr::V4(Ipv4Addr::LOCALHOST)]);
-        let (serving, serving_key) =
-            ca.issue_with_new_key(&CertProfile::server(Subject::new("kube-apiserver"), alt_names, now), config.key_algorithm)?;
+        let (serving, serving_key) = ca.issue_with_new_key(
+            &CertProfile::server(Subject::new("kube-apiserver"), alt_names, now),
+            config.key_algorithm,
+        )?;
         let admin = Subject::new(ADMIN_USER).with_organization(ADMIN_GROUP);
-        let (admin_cert, admin_key) = ca.issue_with_new_key(&CertProfile::client(admin, now), config.key_algorithm)?;
+        let (admin_cert, admin_key) =
+            ca.issue_with_new_key(&CertProfile::client(admin, now), config.key_algorithm)?;
         let tls = server::tls_config(serving.to_pem().as_bytes(), serving_key.to_pem().as_bytes())?;
         let store = Store::new(Clock::default());
         let faults = Faults::default();
@@ -183,7 +195,12 @@ impl TestControlPlane {
         });
         store.create(&bindings, "", with_type(&bindings, admins))?;
         let client = self.client().await?;
-        kubetrust_bootstrap_token::api::setup_cluster_info(&client, &self.url(), self.ca.bundle_pem().as_bytes()).await?;
+        kubetrust_bootstrap_token::api::setup_cluster_info(
+            &client,
+            &self.url(),
+            self.ca.bundle_pem().as_bytes(),
+        )
+        .await?;
         kubetrust_bootstrap_token::api::setup_node_bootstrap_rbac(&client).await?;
         Ok(())
     }
@@ -216,7 +233,10 @@ impl TestControlPlane {
 
     /// A `kube::Client` authenticated as the admin.
     pub async fn client(&self) -> Result<kube::Client, Error> {
-        let kubeconfig = self.admin_kubeconfig().to_kube().map_err(|e| Error::Client(e.to_string()))?;
+        let kubeconfig = self
+            .admin_kubeconfig()
+            .to_kube()
+            .map_err(|e| Error::Client(e.to_string()))?;
         let options = kube::config::KubeConfigOptions::default();
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await

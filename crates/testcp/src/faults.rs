@@ -91,7 +91,11 @@ impl Faults {
     /// What to do with a request for `path`; counts it against the pending faults.
     pub fn verdict(&self, path: &str) -> Verdict {
         let mut state = self.lock();
-        if state.path_prefix.as_deref().is_some_and(|prefix| !path.starts_with(prefix)) {
+        if state
+            .path_prefix
+            .as_deref()
+            .is_some_and(|prefix| !path.starts_with(prefix))
+        {
             return Verdict::Serve;
         }
         if state.drop_next > 0 {
@@ -121,7 +125,9 @@ mod tests {
         assert_eq!(faults.verdict("/apis/x"), Verdict::Drop);
         assert_eq!(faults.verdict("/apis/x"), Verdict::Serve);
         faults.throttle_next(1, 3);
-        assert!(matches!(faults.verdict("/apis/x"), Verdict::Fail(e) if e.code == 429 && e.retry_after == Some(3)));
+        assert!(
+            matches!(faults.verdict("/apis/x"), Verdict::Fail(e) if e.code == 429 && e.retry_after == Some(3))
+        );
         assert_eq!(faults.verdict("/apis/x"), Verdict::Serve);
     }
 }

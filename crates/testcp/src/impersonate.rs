@@ -6,7 +6,11 @@ use crate::status::ApiError;
 use crate::store::Store;
 
 /// The user the request acts as: `requester` itself without `Impersonate-*` headers.
-pub fn impersonate(_store: &Store, requester: UserInfo, headers: &http::HeaderMap) -> Result<UserInfo, ApiError> {
+pub fn impersonate(
+    _store: &Store,
+    requester: UserInfo,
+    headers: &http::HeaderMap,
+) -> Result<UserInfo, ApiError> {
     let Some(user) = headers.get("impersonate-user") else {
         return Ok(requester);
     };

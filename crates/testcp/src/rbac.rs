@@ -38,7 +38,10 @@ impl Attributes {
     /// "g" at the cluster scope` (or `in the namespace "ns"`, or `cannot get path "/p"`).
     pub fn denial_message(&self) -> String {
         if !self.resource_request {
-            return format!("User {:?} cannot {} path {:?}", self.user.name, self.verb, self.path);
+            return format!(
+                "User {:?} cannot {} path {:?}",
+                self.user.name, self.verb, self.path
+            );
         }
         let resource = if self.subresource.is_empty() {
             self.resource.clone()

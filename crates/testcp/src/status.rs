@@ -80,7 +80,10 @@ impl Cause {
         Self {
             reason: "FieldValueNotSupported",
             field: field.into(),
-            message: format!("Unsupported value: {value:?}: supported values: {}", list.join(", ")),
+            message: format!(
+                "Unsupported value: {value:?}: supported values: {}",
+                list.join(", ")
+            ),
         }
     }
 
@@ -135,17 +138,32 @@ impl ApiError {
 
     /// 404 `resource.group "name" not found`.
     pub fn not_found(target: Target) -> Self {
-        Self::new(404, "NotFound", format!("{} not found", target.subject()), Some(target))
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} not found", target.subject()),
+            Some(target),
+        )
     }
 
     /// 404 for a path the server does not serve.
     pub fn unknown_path() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource".into(), None)
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+            None,
+        )
     }
 
     /// 409 `resource.group "name" already exists`.
     pub fn already_exists(target: Target) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} already exists", target.subject()), Some(target))
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} already exists", target.subject()),
+            Some(target),
+        )
     }
 
     /// 409 on a stale `resourceVersion`.
@@ -161,7 +179,10 @@ impl ApiError {
     /// 422 `Kind.group "name" is invalid: <field>: <message>, <field>: <message>`.
     /// `target.kind` is the Kind here (`CertificateSigningRequest`), as in the apiserver.
     pub fn invalid(target: Target, causes: Vec<Cause>) -> Self {
-        let list: Vec<String> = causes.iter().map(|c| format!("{}: {}", c.field, c.message)).collect();
+        let list: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
         let joined = if list.len() == 1 {
             list.concat()
         } else {
@@ -176,7 +197,12 @@ impl ApiError {
 
     /// 403 `resource.group "name" is forbidden: <why>`.
     pub fn forbidden(target: Target, why: &str) -> Self {
-        Self::new(403, "Forbidden", format!("{} is forbidden: {why}", target.subject()), Some(target))
+        Self::new(
+            403,
+            "Forbidden",
+            format!("{} is forbidden: {why}", target.subject()),
+            Some(target),
+        )
     }
 
     /// 403 for a non-resource URL: `forbidden: User "u" cannot get path "/x"`.
@@ -214,7 +240,9 @@ impl ApiError {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"
+            ),
             None,
         )
     }
@@ -223,7 +251,12 @@ impl ApiError {
     pub fn too_many_requests(retry_after: u32) -> Self {
         Self {
             retry_after: Some(retry_after),
-            ..Self::new(429, "TooManyRequests", "Too many requests, please try again later.".into(), None)
+            ..Self::new(
+                429,
+                "TooManyRequests",
+                "Too many requests, please try again later.".into(),
+                None,
+            )
         }
     }
 
@@ -281,8 +314,10 @@ mod tests {
             "may not specify a duration less than 600 seconds (10 minutes)",
         );
         let status = ApiError::invalid(target, vec![cause]).to_status();
-        let vector: Value =
-            serde_json::from_str(include_str!("../../../testdata/csr/11-error-invalid-expiration.json")).unwrap();
+        let vector: Value = serde_json::from_str(include_str!(
+            "../../../testdata/csr/11-error-invalid-expiration.json"
+        ))
+        .unwrap();
         assert_eq!(status, vector);
     }
 
@@ -290,11 +325,15 @@ mod tests {
     fn already_exists_and_forbidden_match_the_vectors() {
         let name = "node-csr-7nvIpW5ygEf1XYUTfWWENlU0qCudErkPqx6IBgyFHWE";
         let target = Target::new("certificates.k8s.io", "certificatesigningrequests", name);
-        let vector: Value =
-            serde_json::from_str(include_str!("../../../testdata/csr/11b-error-already-exists.json")).unwrap();
+        let vector: Value = serde_json::from_str(include_str!(
+            "../../../testdata/csr/11b-error-already-exists.json"
+        ))
+        .unwrap();
         assert_eq!(ApiError::already_exists(target.clone()).to_status(), vector);
-        let vector: Value =
-            serde_json::from_str(include_str!("../../../testdata/csr/11c-error-approve-forbidden.json")).unwrap();
+        let vector: Value = serde_json::from_str(include_str!(
+            "../../../testdata/csr/11c-error-approve-forbidden.json"
+        ))
+        .unwrap();
         let why = "user not permitted to approve requests with signerName \"kubernetes.io/kube-apiserver-client-kubelet\"";
         assert_eq!(ApiError::forbidden(target, why).to_status(), vector);
     }

@@ -101,7 +101,8 @@ pub struct Filter {
 
 impl Filter {
     fn matches(&self, key: &ObjectKey) -> bool {
-        self.namespace.as_ref().is_none_or(|ns| *ns == key.namespace) && self.name.as_ref().is_none_or(|n| *n == key.name)
+        self.namespace.as_ref().is_none_or(|ns| *ns == key.namespace)
+            && self.name.as_ref().is_none_or(|n| *n == key.name)
     }
 }
 
@@ -187,7 +188,12 @@ impl Store {
     /// Creates `object` at `key`'s resource and namespace. Its name is `metadata.name`, or
     /// `metadata.generateName` plus five random characters; uid, resourceVersion and
     /// creationTimestamp are assigned here.
-    pub fn create(&self, resource: &Resource, namespace: &str, mut object: Value) -> Result<Arc<Value>, ApiError> {
+    pub fn create(
+        &self,
+        resource: &Resource,
+        namespace: &str,
+        mut object: Value,
+    ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock();
         let name = match object.pointer("/metadata/name").and_then(Value::as_str) {
             Some(name) if !name.is_empty() => name.to_owned(),
@@ -227,7 +233,14 @@ impl Store {
         metadata.insert("uid".into(), json!(random_uid()));
         metadata.insert("creationTimestamp".into(), json!(rfc3339(self.clock.now())));
         metadata.insert("resourceVersion".into(), json!(revision.to_string()));
-        Ok(commit(&mut state, &self.feed, EventType::Added, key, object, revision))
+        Ok(commit(
+            &mut state,
+            &self.feed,
+            EventType::Added,
+            key,
+            object,
+            revision,
+        ))
     }
 
     /// Replaces the object at `key` with `object`. When the new object names a
@@ -240,7 +253,9 @@ impl Store {
             .get(key)
             .cloned()
             .ok_or_else(|| ApiError::not_found(key.resource.target(&key.name)))?;
-        let wanted = object.pointer("/metadata/resourceVersion").and_then(Value::as_str);
+        let wanted = object
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str);
         let stored = old.pointer("/metadata/resourceVersion").and_then(Value::as_str);
         if wanted.is_some_and(|w| !w.is_empty() && Some(w) != stored) {
             return Err(ApiError::conflict(key.resource.target(&key.name)));
@@ -254,7 +269,14 @@ impl Store {
             };
         }
         metadata.insert("resourceVersion".into(), json!(revision.to_string()));
-        Ok(commit(&mut state, &self.feed, EventType::Modified, key.clone(), object, revision))
+        Ok(commit(
+            &mut state,
+            &self.feed,
+            EventType::Modified,
+            key.clone(),
+            object,
+            revision,
+        ))
     }
 
     /// Reads the object at `key`, lets `change` edit a copy, and stores the result, all under
@@ -274,7 +296,14 @@ impl Store {
         change(&mut object)?;
         let revision = state.revision + 1;
         metadata_mut(&mut object).insert("resourceVersion".into(), json!(revision.to_string()));
-        Ok(commit(&mut state, &self.feed, EventType::Modified, key.clone(), object, revision))
+        Ok(commit(
+            &mut state,
+            &self.feed,
+            EventType::Modified,
+            key.clone(),
+            object,
+            revision,
+        ))
     }
 
     /// Deletes the object at `key`; with `uid`, only if it is still that object (409 otherwise).
@@ -308,9 +337,14 @@ impl Store {
     pub fn watch(&self, resource: &Resource, filter: Filter, since: Option<u64>) -> Result<Watch, ApiError> {
         let state = self.lock();
         let since = since.unwrap_or(0);
-        let oldest = state.history.front().map_or(state.revision, |e| e.resource_version - 1);
+        let oldest = state
+            .history
+            .front()
+            .map_or(state.revision, |e| e.resource_version - 1);
         if since != 0 && since < oldest {
-            return Err(ApiError::gone(format!("too old resource version: {since} ({oldest})")));
+            return Err(ApiError::gone(format!(
+                "too old resource version: {since} ({oldest})"
+            )));
         }
         let backlog = if since == 0 {
             Vec::new()
@@ -318,7 +352,9 @@ impl Store {
             state
                 .history
                 .iter()
-                .filter(|e| e.resource_version > since && e.key.resource == *resource && filter.matches(&e.key))
+                .filter(|e| {
+                    e.resource_version > since && e.key.resource == *resource && filter.matches(&e.key)
+                })
                 .cloned()
                 .collect()
         };
@@ -339,7 +375,11 @@ impl Store {
     /// Every object with its key, and the revision: what persistence saves.
     pub fn snapshot(&self) -> (Vec<(ObjectKey, Arc<Value>)>, u64) {
         let state = self.lock();
-        let objects = state.objects.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let objects = state
+            .objects
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         (objects, state.revision)
     }
 
@@ -387,7 +427,9 @@ fn metadata_mut(object: &mut Value) -> &mut serde_json::Map<String, Value> {
     if !object.is_object() {
         *object = json!({});
     }
-    let Value::Object(map) = object else { unreachable!("made an object above") };
+    let Value::Object(map) = object else {
+        unreachable!("made an object above")
+    };
     let metadata = map.entry("metadata").or_insert_with(|| json!({}));
     if !metadata.is_object() {
         *metadata = json!({});
@@ -401,7 +443,12 @@ fn metadata_mut(object: &mut Value) -> &mut serde_json::Map<String, Value> {
 /// RFC 3339 in whole seconds, UTC, as the apiserver writes timestamps.
 pub fn rfc3339(time: std::time::SystemTime) -> String {
     jiff::Timestamp::try_from(time)
-        .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .map(|t| {
+            t.round(jiff::Unit::Second)
+                .unwrap_or(t)
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        })
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
@@ -465,12 +512,18 @@ mod tests {
     #[test]
     fn create_assigns_identity_and_refuses_duplicates() {
         let store = Store::new(Clock::default());
-        let created = store.create(&csrs(), "", json!({"metadata": {"name": "a"}})).unwrap();
+        let created = store
+            .create(&csrs(), "", json!({"metadata": {"name": "a"}}))
+            .unwrap();
         assert_eq!(created["metadata"]["resourceVersion"], "1");
         assert_eq!(created["metadata"]["uid"].as_str().unwrap().len(), 36);
-        let err = store.create(&csrs(), "", json!({"metadata": {"name": "a"}})).unwrap_err();
+        let err = store
+            .create(&csrs(), "", json!({"metadata": {"name": "a"}}))
+            .unwrap_err();
         assert_eq!(err.reason, "AlreadyExists");
-        let generated = store.create(&csrs(), "", json!({"metadata": {"generateName": "csr-"}})).unwrap();
+        let generated = store
+            .create(&csrs(), "", json!({"metadata": {"generateName": "csr-"}}))
+            .unwrap();
         let name = generated["metadata"]["name"].as_str().unwrap();
         assert!(name.starts_with("csr-") && name.len() == 9, "{name}");
     }
@@ -478,7 +531,9 @@ mod tests {
     #[test]
     fn stale_updates_conflict_and_identity_is_kept() {
         let store = Store::new(Clock::default());
-        let created = store.create(&csrs(), "", json!({"metadata": {"name": "a"}})).unwrap();
+        let created = store
+            .create(&csrs(), "", json!({"metadata": {"name": "a"}}))
+            .unwrap();
         let mut change = (*created).clone();
         change["metadata"]["uid"] = json!("forged");
         let updated = store.update(&key("a"), change.clone()).unwrap();
@@ -490,8 +545,12 @@ mod tests {
     #[test]
     fn watch_resumes_from_a_revision_and_expires_old_ones() {
         let store = Store::new(Clock::default());
-        store.create(&csrs(), "", json!({"metadata": {"name": "a"}})).unwrap();
-        store.create(&csrs(), "", json!({"metadata": {"name": "b"}})).unwrap();
+        store
+            .create(&csrs(), "", json!({"metadata": {"name": "a"}}))
+            .unwrap();
+        store
+            .create(&csrs(), "", json!({"metadata": {"name": "b"}}))
+            .unwrap();
         store.delete(&key("a"), None).unwrap();
         let filter = Filter {
             name: Some("a".into()),
@@ -501,15 +560,26 @@ mod tests {
         let kinds: Vec<_> = watch.backlog.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, [EventType::Deleted]);
         for i in 0..HISTORY + 1 {
-            store.create(&csrs(), "", json!({"metadata": {"name": format!("n{i}")}})).unwrap();
+            store
+                .create(&csrs(), "", json!({"metadata": {"name": format!("n{i}")}}))
+                .unwrap();
         }
-        assert_eq!(store.watch(&csrs(), Filter::default(), Some(1)).err().unwrap().code, 410);
+        assert_eq!(
+            store
+                .watch(&csrs(), Filter::default(), Some(1))
+                .err()
+                .unwrap()
+                .code,
+            410
+        );
     }
 
     #[test]
     fn delete_with_a_stale_uid_conflicts() {
         let store = Store::new(Clock::default());
-        store.create(&csrs(), "", json!({"metadata": {"name": "a"}})).unwrap();
+        store
+            .create(&csrs(), "", json!({"metadata": {"name": "a"}}))
+            .unwrap();
         assert_eq!(store.delete(&key("a"), Some("other")).unwrap_err().code, 409);
         assert!(store.delete(&key("a"), None).is_ok());
         assert_eq!(store.get(&key("a")).unwrap_err().code, 404);

@@ -8,7 +8,12 @@ use crate::status::ApiError;
 use crate::store::{Resource, Store};
 
 /// Checks and completes `object` before it is created.
-pub fn before_create(_resource: &Resource, _object: &mut Value, _user: &UserInfo, _store: &Store) -> Result<(), ApiError> {
+pub fn before_create(
+    _resource: &Resource,
+    _object: &mut Value,
+    _user: &UserInfo,
+    _store: &Store,
+) -> Result<(), ApiError> {
     Ok(())
 }
 

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::resources::{RESOURCES, ServedResource, group_versions};
 
 /// The Content-Type kubectl needs to read a body as aggregated discovery.
-pub const AGGREGATED_CONTENT_TYPE: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_CONTENT_TYPE: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 k8s_openapi::k8s_if_1_33! { const MINOR: &str = "33"; }
 k8s_openapi::k8s_if_1_34! { const MINOR: &str = "34"; }
@@ -34,16 +35,24 @@ pub fn version() -> Value {
 pub fn aggregated_wanted(accept: &str) -> bool {
     accept.split(',').any(|media| {
         let params: Vec<&str> = media.split(';').map(str::trim).collect();
-        params.contains(&"g=apidiscovery.k8s.io") && params.contains(&"v=v2") && params.contains(&"as=APIGroupDiscoveryList")
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
     })
 }
 
 fn resources_of(group: &str, version: &str) -> impl Iterator<Item = &'static ServedResource> {
-    RESOURCES.iter().filter(move |r| r.group == group && r.version == version)
+    RESOURCES
+        .iter()
+        .filter(move |r| r.group == group && r.version == version)
 }
 
 fn scope(resource: &ServedResource) -> &'static str {
-    if resource.namespaced { "Namespaced" } else { "Cluster" }
+    if resource.namespaced {
+        "Namespaced"
+    } else {
+        "Cluster"
+    }
 }
 
 /// `GET /api` or `/apis`, aggregated: `core` selects the core group or the named groups.
@@ -110,8 +119,14 @@ pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
     if resources.is_empty() {
         return None;
     }
-    let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
+    let group_version = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}),
+    )
 }
 
 #[cfg(test)]

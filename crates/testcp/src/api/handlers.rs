@@ -35,15 +35,22 @@ pub(super) async fn serve(
     request: ApiRequest,
     user: UserInfo,
 ) -> Result<Response<ApiBody>, ApiError> {
-    let resource = resources::find(&info.group, &info.version, &info.resource).ok_or_else(ApiError::unknown_path)?;
-    let namespace = if resource.namespaced { info.namespace.clone() } else { String::new() };
+    let resource =
+        resources::find(&info.group, &info.version, &info.resource).ok_or_else(ApiError::unknown_path)?;
+    let namespace = if resource.namespaced {
+        info.namespace.clone()
+    } else {
+        String::new()
+    };
     let collection_verb = matches!(info.verb.as_str(), "list" | "watch");
     let misplaced = if resource.namespaced {
         namespace.is_empty() && !collection_verb
     } else {
         !info.namespace.is_empty() && resource.plural != "namespaces"
     };
-    if misplaced || (!info.subresource.is_empty() && !resource.subresources.contains(&info.subresource.as_str())) {
+    if misplaced
+        || (!info.subresource.is_empty() && !resource.subresources.contains(&info.subresource.as_str()))
+    {
         return Err(ApiError::unknown_path());
     }
     let verb_served = if info.subresource.is_empty() {
@@ -74,13 +81,23 @@ pub(super) async fn serve(
         "update" => call.update(decode(call.headers, &body()?)?),
         "patch" => call.patch(&body()?),
         "delete" => call.delete(&body()?),
-        _ => Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource")),
+        _ => Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
     }
 }
 
 fn content_type(headers: &HeaderMap) -> String {
-    let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// A JSON or protobuf body as a JSON object.
@@ -88,20 +105,29 @@ fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
     let content_type = content_type(headers);
     let value = match content_type.as_str() {
         protobuf::CONTENT_TYPE => protobuf::decode(body)?,
-        "" | "application/json" | "application/merge-patch+json" | "application/strategic-merge-patch+json"
-        | "application/apply-patch+yaml" => serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?,
+        ""
+        | "application/json"
+        | "application/merge-patch+json"
+        | "application/strategic-merge-patch+json"
+        | "application/apply-patch+yaml" => serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        })?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     if value.is_object() {
         Ok(value)
     } else {
-        Err(ApiError::bad_request("the body of the request is not a JSON object"))
+        Err(ApiError::bad_request(
+            "the body of the request is not a JSON object",
+        ))
     }
 }
 
 fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 /// RFC 7386 JSON merge patch (`null` deletes a key).
@@ -147,9 +173,14 @@ impl Call<'_> {
     fn get(&self) -> Result<Response<ApiBody>, ApiError> {
         let object = self.api.store.get(&self.key())?;
         if self.wants_table() {
-            let revision = text(&object, "/metadata/resourceVersion").parse().unwrap_or_default();
+            let revision = text(&object, "/metadata/resourceVersion")
+                .parse()
+                .unwrap_or_default();
             let now = self.api.store.clock().now();
-            return Ok(json_response(StatusCode::OK, &table::table(self.resource, [&*object], revision, now)));
+            return Ok(json_response(
+                StatusCode::OK,
+                &table::table(self.resource, [&*object], revision, now),
+            ));
         }
         Ok(json_response(StatusCode::OK, &object))
     }
@@ -177,7 +208,10 @@ impl Call<'_> {
             .collect();
         if self.wants_table() {
             let now = self.api.store.clock().now();
-            return Ok(json_response(StatusCode::OK, &table::table(self.resource, items, revision, now)));
+            return Ok(json_response(
+                StatusCode::OK,
+                &table::table(self.resource, items, revision, now),
+            ));
         }
         let list = json!({
             "kind": self.resource.list_kind,
@@ -199,7 +233,9 @@ impl Call<'_> {
         let expected_version = self.resource.api_version();
         let kind = text(object, "/kind");
         let version = text(object, "/apiVersion");
-        if (!kind.is_empty() && kind != self.resource.kind) || (!version.is_empty() && version != expected_version) {
+        if (!kind.is_empty() && kind != self.resource.kind)
+            || (!version.is_empty() && version != expected_version)
+        {
             return Err(ApiError::bad_request(format!(
                 "the object provided is unrecognized (must be of type {}): {version}, Kind={kind}",
                 self.resource.kind
@@ -218,7 +254,11 @@ impl Call<'_> {
                 self.info.name
             )));
         }
-        let name = if name.is_empty() { self.info.name.clone() } else { name.to_owned() };
+        let name = if name.is_empty() {
+            self.info.name.clone()
+        } else {
+            name.to_owned()
+        };
         if let Some(map) = object.as_object_mut() {
             map.insert("kind".into(), json!(self.resource.kind));
             map.insert("apiVersion".into(), json!(expected_version));
@@ -261,12 +301,22 @@ impl Call<'_> {
             metadata.remove("resourceVersion");
         }
         strategy::before_create(&self.store_resource(), &mut object, &self.user, &self.api.store)?;
-        let created = self.api.store.create(&self.store_resource(), &self.namespace, object)?;
+        let created = self
+            .api
+            .store
+            .create(&self.store_resource(), &self.namespace, object)?;
         Ok(json_response(StatusCode::CREATED, &created))
     }
 
     fn store_update(&self, old: &Value, mut new: Value) -> Result<Response<ApiBody>, ApiError> {
-        strategy::before_update(&self.store_resource(), &self.info.subresource, old, &mut new, &self.user, &self.api.store)?;
+        strategy::before_update(
+            &self.store_resource(),
+            &self.info.subresource,
+            old,
+            &mut new,
+            &self.user,
+            &self.api.store,
+        )?;
         let updated = self.api.store.update(&self.key(), new)?;
         Ok(json_response(StatusCode::OK, &updated))
     }
@@ -281,7 +331,9 @@ impl Call<'_> {
         let content_type = content_type(self.headers);
         if !matches!(
             content_type.as_str(),
-            "application/merge-patch+json" | "application/strategic-merge-patch+json" | "application/apply-patch+yaml"
+            "application/merge-patch+json"
+                | "application/strategic-merge-patch+json"
+                | "application/apply-patch+yaml"
         ) {
             return Err(ApiError::unsupported_media_type(&content_type));
         }
@@ -289,7 +341,11 @@ impl Call<'_> {
         let old = match self.api.store.get(&self.key()) {
             Ok(old) => old,
             // Server-side apply creates what does not exist yet.
-            Err(e) if e.code == 404 && content_type == "application/apply-patch+yaml" && self.info.subresource.is_empty() => {
+            Err(e)
+                if e.code == 404
+                    && content_type == "application/apply-patch+yaml"
+                    && self.info.subresource.is_empty() =>
+            {
                 return self.create(patch);
             }
             Err(e) => return Err(e),
@@ -313,7 +369,8 @@ impl Call<'_> {
         let options: Value = if body.iter().all(u8::is_ascii_whitespace) {
             json!({})
         } else {
-            serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
+            serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
         };
         let key = self.key();
         let wanted_version = text(&options, "/preconditions/resourceVersion");
@@ -325,10 +382,13 @@ impl Call<'_> {
         }
         let uid = options.pointer("/preconditions/uid").and_then(Value::as_str);
         let deleted = self.api.store.delete(&key, uid)?;
-        let mut details = json!({"name": key.name, "kind": self.resource.plural, "uid": text(&deleted, "/metadata/uid")});
+        let mut details = serde_json::Map::new();
+        details.insert("name".into(), json!(key.name));
         if !self.resource.group.is_empty() {
-            details["group"] = json!(self.resource.group);
+            details.insert("group".into(), json!(self.resource.group));
         }
+        details.insert("kind".into(), json!(self.resource.plural));
+        details.insert("uid".into(), json!(text(&deleted, "/metadata/uid")));
         let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details});
         Ok(json_response(StatusCode::OK, &status))
     }
@@ -336,8 +396,8 @@ impl Call<'_> {
     /// SubjectAccessReview / SelfSubjectAccessReview: answered by RBAC, not stored.
     fn review(&self, mut object: Value) -> Result<Response<ApiBody>, ApiError> {
         let spec_json = object.get("spec").cloned().unwrap_or_else(|| json!({}));
-        let mut spec: SubjectAccessReviewSpec =
-            serde_json::from_value(spec_json).map_err(|e| ApiError::bad_request(format!("invalid spec: {e}")))?;
+        let mut spec: SubjectAccessReviewSpec = serde_json::from_value(spec_json)
+            .map_err(|e| ApiError::bad_request(format!("invalid spec: {e}")))?;
         if self.resource.plural == "selfsubjectaccessreviews" {
             spec.user = Some(self.user.name.clone());
             spec.groups = Some(self.user.groups.clone());
@@ -363,7 +423,12 @@ pub(super) fn selected(object: &Value, fields: &Selector, labels: &Selector) -> 
         "type" => Some(text(object, "/type")),
         _ => None,
     };
-    let label = |key: &str| object.pointer("/metadata/labels").and_then(|l| l.get(key)).and_then(Value::as_str);
+    let label = |key: &str| {
+        object
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+    };
     fields.matches(field) && labels.matches(label)
 }
 

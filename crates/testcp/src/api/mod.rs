@@ -119,13 +119,18 @@ pub fn error_response(error: &ApiError) -> Response<ApiBody> {
     let status = StatusCode::from_u16(error.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json_response(status, &error.to_status());
     if let Some(seconds) = error.retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
 
-fn header_text<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
-    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> &str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
 }
 
 impl Api {
@@ -162,7 +167,12 @@ impl Api {
             bearer_token,
             client_chain: &request.client_chain,
         };
-        authn::authenticate(&self.store, &self.client_ca, &credentials, self.store.clock().now())
+        authn::authenticate(
+            &self.store,
+            &self.client_ca,
+            &credentials,
+            self.store.clock().now(),
+        )
     }
 
     fn authorize(&self, info: &RequestInfo, user: &UserInfo) -> Result<(), ApiError> {
@@ -187,7 +197,10 @@ impl Api {
             why = format!("{why}: {}", decision.reason);
         }
         if info.resource_request {
-            Err(ApiError::forbidden(Target::new(&info.group, &info.resource, &info.name), &why))
+            Err(ApiError::forbidden(
+                Target::new(&info.group, &info.resource, &info.name),
+                &why,
+            ))
         } else {
             Err(ApiError::forbidden_path(&why))
         }
@@ -202,10 +215,18 @@ impl Api {
         let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
         match path {
             "/version" => ok(discovery::version()),
-            "/healthz" | "/readyz" | "/livez" => Ok(with_content_type(StatusCode::OK, "text/plain; charset=utf-8", Bytes::from_static(b"ok"))),
+            "/healthz" | "/readyz" | "/livez" => Ok(with_content_type(
+                StatusCode::OK,
+                "text/plain; charset=utf-8",
+                Bytes::from_static(b"ok"),
+            )),
             "/api" | "/apis" if discovery::aggregated_wanted(accept) => {
                 let body = discovery::aggregated(path == "/api").to_string();
-                Ok(with_content_type(StatusCode::OK, discovery::AGGREGATED_CONTENT_TYPE, Bytes::from(body)))
+                Ok(with_content_type(
+                    StatusCode::OK,
+                    discovery::AGGREGATED_CONTENT_TYPE,
+                    Bytes::from(body),
+                ))
             }
             "/api" => ok(discovery::api_versions()),
             "/apis" => ok(discovery::api_group_list()),

@@ -30,7 +30,9 @@ fn is_label(label: &str) -> bool {
     let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     edge(bytes.first())
         && edge(bytes.last())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
 fn path_segment(name: &str) -> Result<(), String> {
@@ -54,7 +56,10 @@ pub fn validate(resource: &ServedResource, name: &str) -> Result<(), ApiError> {
     };
     check.map_err(|why| {
         let target = Target::new(resource.group, resource.kind, name);
-        ApiError::invalid(target, vec![Cause::invalid("metadata.name", &format!("{name:?}"), &why)])
+        ApiError::invalid(
+            target,
+            vec![Cause::invalid("metadata.name", &format!("{name:?}"), &why)],
+        )
     })
 }
 

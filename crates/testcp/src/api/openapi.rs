@@ -8,7 +8,11 @@ use super::resources::{RESOURCES, group_versions};
 
 /// The path segment of a group/version: `api/v1`, `apis/{group}/{version}`.
 fn gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 /// `GET /openapi/v3`.
@@ -31,7 +35,11 @@ pub fn document(gv: &str) -> Option<Value> {
         .iter()
         .filter(|r| r.group == group && r.version == version && r.serves("patch"))
         .map(|r| {
-            let scope = if r.namespaced { "namespaces/{namespace}/" } else { "" };
+            let scope = if r.namespaced {
+                "namespaces/{namespace}/"
+            } else {
+                ""
+            };
             let path = format!("/{gv}/{scope}{}/{{name}}", r.plural);
             let operation = json!({"patch": {
                 "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind},

@@ -28,9 +28,11 @@ fn malformed(what: &str, error: impl std::fmt::Display) -> ApiError {
 
 /// Decodes a protobuf request body into the object's JSON (with `apiVersion` and `kind`).
 pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
-    let envelope = body
-        .strip_prefix(MAGIC)
-        .ok_or_else(|| ApiError::bad_request("provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]"))?;
+    let envelope = body.strip_prefix(MAGIC).ok_or_else(|| {
+        ApiError::bad_request(
+            "provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]",
+        )
+    })?;
     let unknown = Unknown::decode(envelope).map_err(|e| malformed("envelope", e))?;
     let type_meta = unknown.type_meta.unwrap_or_default();
     let api_version = type_meta.api_version.unwrap_or_default();
@@ -51,7 +53,11 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
         }
         ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => self_review(decode_as(raw, &kind)?),
         ("authorization.k8s.io/v1", "SubjectAccessReview") => review(decode_as(raw, &kind)?),
-        _ => return Err(ApiError::unsupported_media_type(&format!("{CONTENT_TYPE} ({api_version}, Kind={kind})"))),
+        _ => {
+            return Err(ApiError::unsupported_media_type(&format!(
+                "{CONTENT_TYPE} ({api_version}, Kind={kind})"
+            )));
+        }
     };
     if let Some(map) = object.as_object_mut() {
         map.insert("apiVersion".into(), json!(api_version));
@@ -85,7 +91,10 @@ fn string_map(map: BTreeMap<String, String>) -> Option<Value> {
 }
 
 fn bytes_map(map: BTreeMap<String, Vec<u8>>) -> Option<Value> {
-    let encoded: Map<String, Value> = map.into_iter().map(|(k, v)| (k, json!(STANDARD.encode(v)))).collect();
+    let encoded: Map<String, Value> = map
+        .into_iter()
+        .map(|(k, v)| (k, json!(STANDARD.encode(v))))
+        .collect();
     (!encoded.is_empty()).then_some(Value::Object(encoded))
 }
 
@@ -146,9 +155,19 @@ fn csr(csr: certificates::CertificateSigningRequest) -> Value {
         .collect();
     let status = object([
         ("conditions", (!conditions.is_empty()).then(|| json!(conditions))),
-        ("certificate", status.certificate.filter(|c| !c.is_empty()).map(|c| json!(STANDARD.encode(c)))),
+        (
+            "certificate",
+            status
+                .certificate
+                .filter(|c| !c.is_empty())
+                .map(|c| json!(STANDARD.encode(c))),
+        ),
     ]);
-    object([("metadata", metadata(csr.metadata)), ("spec", Some(spec)), ("status", Some(status))])
+    object([
+        ("metadata", metadata(csr.metadata)),
+        ("spec", Some(spec)),
+        ("status", Some(status)),
+    ])
 }
 
 fn secret(secret: core::Secret) -> Value {
@@ -213,7 +232,10 @@ fn attributes(
         ])
     });
     let non_resource = non_resource.map(|n| object([("path", text(n.path)), ("verb", text(n.verb))]));
-    [("resourceAttributes", resource), ("nonResourceAttributes", non_resource)]
+    [
+        ("resourceAttributes", resource),
+        ("nonResourceAttributes", non_resource),
+    ]
 }
 
 fn self_review(review: authz::SelfSubjectAccessReview) -> Value {

@@ -58,16 +58,16 @@ pub fn parse(method: &Method, path: &str, watch: bool) -> RequestInfo {
     if rest.is_empty() || segments.len() > MAX_SEGMENTS {
         return info;
     }
-    if let [namespaces, namespace, tail @ ..] = rest {
-        if namespaces == "namespaces" {
-            info.namespace.clone_from(namespace);
-            if tail.is_empty() {
-                // `/api/v1/namespaces/{name}`: the Namespace object itself.
-                info.resource = "namespaces".into();
-                info.name.clone_from(namespace);
-            } else {
-                rest = tail;
-            }
+    if let [namespaces, namespace, tail @ ..] = rest
+        && namespaces == "namespaces"
+    {
+        info.namespace.clone_from(namespace);
+        if tail.is_empty() {
+            // `/api/v1/namespaces/{name}`: the Namespace object itself.
+            info.resource = "namespaces".into();
+            info.name.clone_from(namespace);
+        } else {
+            rest = tail;
         }
     }
     if info.resource.is_empty() {
@@ -126,17 +126,50 @@ mod tests {
 
     #[test]
     fn resource_paths() {
-        let info = parse(&Method::PUT, "/apis/certificates.k8s.io/v1/certificatesigningrequests/csr-1/approval", false);
+        let info = parse(
+            &Method::PUT,
+            "/apis/certificates.k8s.io/v1/certificatesigningrequests/csr-1/approval",
+            false,
+        );
         assert_eq!(
-            (info.verb.as_str(), info.group.as_str(), info.resource.as_str(), info.name.as_str(), info.subresource.as_str()),
-            ("update", "certificates.k8s.io", "certificatesigningrequests", "csr-1", "approval")
+            (
+                info.verb.as_str(),
+                info.group.as_str(),
+                info.resource.as_str(),
+                info.name.as_str(),
+                info.subresource.as_str()
+            ),
+            (
+                "update",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "csr-1",
+                "approval"
+            )
         );
         let info = parse(&Method::GET, "/api/v1/namespaces/kube-public/configmaps", true);
-        assert_eq!((info.verb.as_str(), info.namespace.as_str(), info.resource.as_str()), ("watch", "kube-public", "configmaps"));
+        assert_eq!(
+            (
+                info.verb.as_str(),
+                info.namespace.as_str(),
+                info.resource.as_str()
+            ),
+            ("watch", "kube-public", "configmaps")
+        );
         let info = parse(&Method::GET, "/api/v1/namespaces/kube-public", false);
-        assert_eq!((info.verb.as_str(), info.resource.as_str(), info.name.as_str()), ("get", "namespaces", "kube-public"));
-        let info = parse(&Method::DELETE, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/kubeadm%3Anode", false);
-        assert_eq!((info.verb.as_str(), info.name.as_str()), ("delete", "kubeadm:node"));
+        assert_eq!(
+            (info.verb.as_str(), info.resource.as_str(), info.name.as_str()),
+            ("get", "namespaces", "kube-public")
+        );
+        let info = parse(
+            &Method::DELETE,
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/kubeadm%3Anode",
+            false,
+        );
+        assert_eq!(
+            (info.verb.as_str(), info.name.as_str()),
+            ("delete", "kubeadm:node")
+        );
     }
 
     #[test]

@@ -124,12 +124,26 @@ pub static RESOURCES: &[ServedResource] = &[
     ServedResource {
         names: NameRule::PathSegment,
         columns: Columns::Role,
-        ..crud(RBAC, "clusterroles", "clusterrole", "ClusterRole", "ClusterRoleList", false)
+        ..crud(
+            RBAC,
+            "clusterroles",
+            "clusterrole",
+            "ClusterRole",
+            "ClusterRoleList",
+            false,
+        )
     },
     ServedResource {
         names: NameRule::PathSegment,
         columns: Columns::Binding,
-        ..crud(RBAC, "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", "ClusterRoleBindingList", false)
+        ..crud(
+            RBAC,
+            "clusterrolebindings",
+            "clusterrolebinding",
+            "ClusterRoleBinding",
+            "ClusterRoleBindingList",
+            false,
+        )
     },
     ServedResource {
         names: NameRule::PathSegment,
@@ -139,7 +153,14 @@ pub static RESOURCES: &[ServedResource] = &[
     ServedResource {
         names: NameRule::PathSegment,
         columns: Columns::Binding,
-        ..crud(RBAC, "rolebindings", "rolebinding", "RoleBinding", "RoleBindingList", true)
+        ..crud(
+            RBAC,
+            "rolebindings",
+            "rolebinding",
+            "RoleBinding",
+            "RoleBindingList",
+            true,
+        )
     },
     ServedResource {
         short_names: &["csr"],
@@ -158,12 +179,26 @@ pub static RESOURCES: &[ServedResource] = &[
     ServedResource {
         stored: false,
         verbs: CREATE,
-        ..crud(AUTHZ, "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", "", false)
+        ..crud(
+            AUTHZ,
+            "subjectaccessreviews",
+            "subjectaccessreview",
+            "SubjectAccessReview",
+            "",
+            false,
+        )
     },
     ServedResource {
         stored: false,
         verbs: CREATE,
-        ..crud(AUTHZ, "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", "", false)
+        ..crud(
+            AUTHZ,
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+            "SelfSubjectAccessReview",
+            "",
+            false,
+        )
     },
 ];
 

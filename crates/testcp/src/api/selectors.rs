@@ -64,7 +64,11 @@ impl Selector {
                 let value = label_value(text, value)?;
                 Requirement {
                     key: label_key(text, key)?,
-                    op: if negated { Op::NotIn(vec![value]) } else { Op::In(vec![value]) },
+                    op: if negated {
+                        Op::NotIn(vec![value])
+                    } else {
+                        Op::In(vec![value])
+                    },
                 }
             } else {
                 Requirement {
@@ -88,14 +92,16 @@ impl Selector {
                 )));
             };
             if !supported.contains(&key) {
-                return Err(ApiError::bad_request(format!(
-                    "field label not supported: {key}"
-                )));
+                return Err(ApiError::bad_request(format!("field label not supported: {key}")));
             }
             let value = value.to_owned();
             requirements.push(Requirement {
                 key: key.to_owned(),
-                op: if negated { Op::NotIn(vec![value]) } else { Op::In(vec![value]) },
+                op: if negated {
+                    Op::NotIn(vec![value])
+                } else {
+                    Op::In(vec![value])
+                },
             });
         }
         Ok(Self { requirements })
@@ -136,7 +142,9 @@ fn split_top_level(text: &str) -> Result<Vec<&str>, ApiError> {
     }
     parts.push(text.get(start..).unwrap_or_default());
     if parts.len() > MAX_REQUIREMENTS {
-        return Err(ApiError::bad_request(format!("too many requirements in selector (limit {MAX_REQUIREMENTS})")));
+        return Err(ApiError::bad_request(format!(
+            "too many requirements in selector (limit {MAX_REQUIREMENTS})"
+        )));
     }
     Ok(parts)
 }
@@ -168,7 +176,9 @@ fn set_values(text: &str, values: &str) -> Result<Vec<String>, ApiError> {
 }
 
 fn label_error(text: &str, why: &str) -> ApiError {
-    ApiError::bad_request(format!("unable to parse requirement: {why} (in selector {text:?})"))
+    ApiError::bad_request(format!(
+        "unable to parse requirement: {why} (in selector {text:?})"
+    ))
 }
 
 /// A label key: optional DNS-subdomain prefix and `/`, then a name of at most 63 characters.
@@ -200,7 +210,9 @@ fn is_label_name(name: &str) -> bool {
     name.len() <= 63
         && edge(bytes.first())
         && edge(bytes.last())
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 #[cfg(test)]
@@ -230,8 +242,14 @@ mod tests {
         for bad in ["a b=c", "app=we b", "app in (a", "=x", "k=-x-"] {
             assert_eq!(Selector::labels(bad).map_err(|e| e.code), Err(400), "{bad}");
         }
-        assert_eq!(Selector::fields("spec.nope=x", &["metadata.name"]).map_err(|e| e.code), Err(400));
-        assert_eq!(Selector::fields("metadata.name", &["metadata.name"]).map_err(|e| e.code), Err(400));
+        assert_eq!(
+            Selector::fields("spec.nope=x", &["metadata.name"]).map_err(|e| e.code),
+            Err(400)
+        );
+        assert_eq!(
+            Selector::fields("metadata.name", &["metadata.name"]).map_err(|e| e.code),
+            Err(400)
+        );
         let f = Selector::fields("metadata.name=csr-1", &["metadata.name"]).unwrap();
         assert_eq!(f.exact("metadata.name"), Some("csr-1"));
     }

@@ -20,7 +20,12 @@ fn definitions(columns: Columns) -> &'static [(&'static str, &'static str, u8)] 
     match columns {
         Columns::Plain => &[("Name", "string", 0), ("Age", "date", 0)],
         Columns::Namespace => &[("Name", "string", 0), ("Status", "string", 0), ("Age", "date", 0)],
-        Columns::Secret => &[("Name", "string", 0), ("Type", "string", 0), ("Data", "string", 0), ("Age", "string", 0)],
+        Columns::Secret => &[
+            ("Name", "string", 0),
+            ("Type", "string", 0),
+            ("Data", "string", 0),
+            ("Age", "string", 0),
+        ],
         Columns::ConfigMap => &[("Name", "string", 0), ("Data", "string", 0), ("Age", "string", 0)],
         Columns::Binding => &[
             ("Name", "string", 0),
@@ -43,11 +48,17 @@ fn definitions(columns: Columns) -> &'static [(&'static str, &'static str, u8)] 
 }
 
 fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 fn count(object: &Value, field: &str) -> usize {
-    object.get(field).and_then(Value::as_object).map_or(0, serde_json::Map::len)
+    object
+        .get(field)
+        .and_then(Value::as_object)
+        .map_or(0, serde_json::Map::len)
 }
 
 /// The cells of one object's row.
@@ -61,9 +72,17 @@ fn cells(columns: Columns, object: &Value, now: SystemTime) -> Vec<Value> {
             let data = count(object, "data") + count(object, "stringData");
             vec![name, json!(text(object, "/type")), json!(data), age]
         }
-        Columns::ConfigMap => vec![name, json!(count(object, "data") + count(object, "binaryData")), age],
+        Columns::ConfigMap => vec![
+            name,
+            json!(count(object, "data") + count(object, "binaryData")),
+            age,
+        ],
         Columns::Binding => {
-            let role = format!("{}/{}", text(object, "/roleRef/kind"), text(object, "/roleRef/name"));
+            let role = format!(
+                "{}/{}",
+                text(object, "/roleRef/kind"),
+                text(object, "/roleRef/name")
+            );
             let subjects = |kind: &str| {
                 let names: Vec<String> = object
                     .get("subjects")
@@ -78,7 +97,14 @@ fn cells(columns: Columns, object: &Value, now: SystemTime) -> Vec<Value> {
                     .collect();
                 json!(names.join(", "))
             };
-            vec![name, json!(role), age, subjects("User"), subjects("Group"), subjects("ServiceAccount")]
+            vec![
+                name,
+                json!(role),
+                age,
+                subjects("User"),
+                subjects("Group"),
+                subjects("ServiceAccount"),
+            ]
         }
         Columns::Role => vec![name, json!(text(object, "/metadata/creationTimestamp"))],
         Columns::CertificateSigningRequest => {
@@ -217,7 +243,16 @@ mod tests {
 
     #[test]
     fn human_durations_as_go() {
-        let cases = [(5, "5s"), (119, "119s"), (150, "2m30s"), (600, "10m"), (3 * 3600 + 60, "3h1m"), (86400, "24h"), (3 * 86400, "3d"), (800 * 86400, "2y70d")];
+        let cases = [
+            (5, "5s"),
+            (119, "119s"),
+            (150, "2m30s"),
+            (600, "10m"),
+            (3 * 3600 + 60, "3h1m"),
+            (86400, "24h"),
+            (3 * 86400, "3d"),
+            (800 * 86400, "2y70d"),
+        ];
         for (seconds, text) in cases {
             assert_eq!(human_duration(Duration::from_secs(seconds)), text, "{seconds}");
         }
@@ -234,7 +269,9 @@ mod tests {
 
     #[test]
     fn accept_header() {
-        assert!(wanted("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+        assert!(wanted(
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+        ));
         assert!(!wanted("application/json"));
     }
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use hyper::body::{Body, Frame};
 use http_body_util::BodyExt;
+use hyper::body::{Body, Frame};
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
@@ -37,8 +37,13 @@ impl Body for ChannelBody {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.poll_recv(cx).map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes))))
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes))))
     }
 }
 
@@ -133,17 +138,30 @@ pub(super) fn start(
         let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
         ticker.tick().await;
         let initial = initial.iter().filter(|o| selected(o, &fields, &labels)).map(|o| {
-            let version = o.pointer("/metadata/resourceVersion").and_then(Value::as_str).and_then(|v| v.parse().ok());
+            let version = o
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .and_then(|v| v.parse().ok());
             (EventType::Added, Arc::clone(o), version.unwrap_or(from))
         });
         let backlog: Vec<_> = initial
-            .chain(watch.backlog.drain(..).map(|e| (e.kind, e.object, e.resource_version)))
+            .chain(
+                watch
+                    .backlog
+                    .drain(..)
+                    .map(|e| (e.kind, e.object, e.resource_version)),
+            )
             .collect();
         for (kind, object, version) in backlog {
             if limit.is_some_and(|l| sent >= l) {
                 return;
             }
-            if selected(&object, &fields, &labels) && sender.send(renderer.event(kind.as_str(), &object, version)).await.is_err() {
+            if selected(&object, &fields, &labels)
+                && sender
+                    .send(renderer.event(kind.as_str(), &object, version))
+                    .await
+                    .is_err()
+            {
                 return;
             }
             sent += 1;

@@ -9,7 +9,9 @@ use kubetrust_testcp::TestControlPlane;
 
 fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
 
 fn candidate() -> Option<PathBuf> {
@@ -35,7 +37,11 @@ pub(crate) fn find() -> Option<PathBuf> {
             .is_ok_and(|o| o.status.success())
     });
     if found.is_none() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "kubectl is required under CI=true");
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "kubectl is required under CI=true"
+        );
         eprintln!("skipping: no kubectl (set KUBECTL, or put kubectl on PATH)");
     }
     found
@@ -52,7 +58,10 @@ impl Kubectl {
     pub(crate) fn new(plane: &TestControlPlane) -> Option<Self> {
         let binary = find()?;
         let dir = tempfile::tempdir().unwrap();
-        plane.admin_kubeconfig().save(dir.path().join("admin.conf")).unwrap();
+        plane
+            .admin_kubeconfig()
+            .save(dir.path().join("admin.conf"))
+            .unwrap();
         Some(Self { binary, dir })
     }
 
@@ -73,7 +82,9 @@ impl Kubectl {
     pub(crate) async fn run(&self, args: &[&str]) -> Output {
         let mut command = self.command(args);
         command.arg("--request-timeout=20s");
-        tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap()
     }
 
     /// Runs kubectl and returns stdout, failing the test with stderr when it exits non-zero.

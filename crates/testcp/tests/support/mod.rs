@@ -11,7 +11,9 @@ use serde_json::Value;
 
 /// A control plane with kubeadm's state, started fresh.
 pub(crate) async fn start() -> TestControlPlane {
-    TestControlPlane::start(Config::default()).await.expect("testcp starts")
+    TestControlPlane::start(Config::default())
+        .await
+        .expect("testcp starts")
 }
 
 /// One request with `kube::Client`'s transport; the status and the body (JSON, or a string).
@@ -37,11 +39,20 @@ pub(crate) async fn raw(
         .expect("the request is answered");
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     (status, body)
 }
 
 /// `GET path` as JSON.
 pub(crate) async fn get(client: &kube::Client, path: &str) -> (StatusCode, Value) {
-    raw(client, Method::GET, path, None, Some("application/json"), Vec::new()).await
+    raw(
+        client,
+        Method::GET,
+        path,
+        None,
+        Some("application/json"),
+        Vec::new(),
+    )
+    .await
 }
