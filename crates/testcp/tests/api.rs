@@ -535,3 +535,74 @@ async fn a_certificate_from_another_ca_gets_401() {
     );
     plane.shutdown().await;
 }
+
+#[tokio::test]
+async fn streaming_lists_end_their_initial_events_with_a_bookmark() {
+    let plane = support::start().await;
+    let client = plane.client().await.unwrap();
+    let path = "/api/v1/namespaces?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1";
+    let (status, body) = get(&client, path).await;
+    assert_eq!(status, StatusCode::OK);
+    let events: Vec<Value> = body
+        .as_str()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let added = events.iter().take_while(|e| e["type"] == "ADDED").count();
+    assert_eq!(added, 4, "the four namespaces: {events:?}");
+    let end = &events[added];
+    assert_eq!(end["type"], "BOOKMARK");
+    assert_eq!(
+        end["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    plane.shutdown().await;
+}
+
+#[tokio::test]
+async fn anonymous_requests_reach_the_public_endpoints() {
+    let plane = support::start().await;
+    let mut config = kube::Config::new(plane.url().parse().unwrap());
+    let ca = kubetrust_pki::Certificate::from_pem(plane.ca_pem().as_bytes()).unwrap();
+    config.root_cert = Some(vec![ca.der().to_vec()]);
+    let anonymous = kube::Client::try_from(config).unwrap();
+    for path in ["/healthz", "/readyz", "/livez"] {
+        assert_eq!(
+            get(&anonymous, path).await,
+            (StatusCode::OK, json!("ok")),
+            "{path}"
+        );
+    }
+    assert_eq!(get(&anonymous, "/version").await.1["major"], "1");
+    assert_eq!(get(&anonymous, "/openapi/v2").await.0, StatusCode::NOT_FOUND);
+    let (status, index) = get(&anonymous, "/openapi/v3").await;
+    assert_eq!(status, StatusCode::OK);
+    let url = index["paths"]["api/v1"]["serverRelativeURL"].as_str().unwrap();
+    let (status, document) = get(&anonymous, url).await;
+    assert_eq!(status, StatusCode::OK);
+    let secret = &document["paths"]["/api/v1/namespaces/{namespace}/secrets/{name}"]["patch"];
+    assert_eq!(secret["x-kubernetes-group-version-kind"]["kind"], "Secret");
+    plane.shutdown().await;
+}
+
+#[tokio::test]
+async fn secrets_store_string_data_as_data() {
+    let plane = support::start().await;
+    let client = plane.client().await.unwrap();
+    let body =
+        br#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"stringData":{"token-id":"abcdef"}}"#;
+    let (status, secret) = raw(
+        &client,
+        Method::POST,
+        "/api/v1/namespaces/kube-system/secrets",
+        Some("application/json"),
+        None,
+        body.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(secret["data"], json!({"token-id": "YWJjZGVm"}));
+    assert!(secret.get("stringData").is_none());
+    plane.shutdown().await;
+}

@@ -294,3 +294,44 @@ async fn get_csr_watch_prints_new_requests() {
     );
     plane.shutdown().await;
 }
+
+#[tokio::test]
+async fn apply_validates_on_the_server_and_patches() {
+    let plane = support::start().await;
+    let Some(kubectl) = Kubectl::new(&plane) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("secret.yaml");
+    let write = |secret: &str| {
+        let text = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: applied\n  namespace: kube-system\ndata:\n  token-secret: {secret}\n"
+        );
+        std::fs::write(&manifest, text).unwrap();
+    };
+    let file = manifest.to_str().unwrap();
+    write("MDEyMw==");
+    assert_eq!(
+        kubectl.ok(&["apply", "-f", file]).await.trim(),
+        "secret/applied created"
+    );
+    assert_eq!(
+        kubectl.ok(&["apply", "-f", file]).await.trim(),
+        "secret/applied unchanged"
+    );
+    write("OTg3Ng==");
+    assert_eq!(
+        kubectl.ok(&["apply", "-f", file]).await.trim(),
+        "secret/applied configured"
+    );
+    let key = ObjectKey {
+        resource: Resource::new("", "secrets"),
+        namespace: "kube-system".into(),
+        name: "applied".into(),
+    };
+    assert_eq!(
+        plane.store().get(&key).unwrap()["data"]["token-secret"],
+        "OTg3Ng=="
+    );
+    plane.shutdown().await;
+}

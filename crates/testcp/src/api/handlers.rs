@@ -274,6 +274,9 @@ impl Call<'_> {
                 return Err(ApiError::bad_request("metadata must be an object"));
             }
         }
+        if self.resource.plural == "secrets" {
+            fold_string_data(object)?;
+        }
         Ok(())
     }
 
@@ -413,6 +416,37 @@ impl Call<'_> {
     }
 }
 
+/// A Secret's `stringData` folded into `data` (base64), as the apiserver's conversion does on
+/// every write, so `stringData` is never stored.
+fn fold_string_data(secret: &mut Value) -> Result<(), ApiError> {
+    use base64::Engine;
+    let Some(map) = secret.as_object_mut() else {
+        return Ok(());
+    };
+    let Some(string_data) = map.remove("stringData") else {
+        return Ok(());
+    };
+    let Value::Object(string_data) = string_data else {
+        return Err(ApiError::bad_request("stringData must be an object of strings"));
+    };
+    let data = map.entry("data").or_insert_with(|| json!({}));
+    let Some(data) = data.as_object_mut() else {
+        return Err(ApiError::bad_request("data must be an object"));
+    };
+    for (key, value) in string_data {
+        let Value::String(value) = value else {
+            return Err(ApiError::bad_request(format!(
+                "stringData.{key} must be a string"
+            )));
+        };
+        data.insert(
+            key,
+            json!(base64::engine::general_purpose::STANDARD.encode(value)),
+        );
+    }
+    Ok(())
+}
+
 /// Whether `object` passes the field and label selectors.
 pub(super) fn selected(object: &Value, fields: &Selector, labels: &Selector) -> bool {
     let field = |key: &str| match key {
@@ -435,6 +469,19 @@ pub(super) fn selected(object: &Value, fields: &Selector, labels: &Selector) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_data_is_folded_into_data() {
+        let mut secret = json!({"data": {"a": "YQ=="}, "stringData": {"b": "b"}});
+        fold_string_data(&mut secret).unwrap();
+        assert_eq!(secret, json!({"data": {"a": "YQ==", "b": "Yg=="}}));
+        assert_eq!(
+            fold_string_data(&mut json!({"stringData": {"b": 1}}))
+                .unwrap_err()
+                .code,
+            400
+        );
+    }
 
     #[test]
     fn merge_patch_deletes_with_null() {

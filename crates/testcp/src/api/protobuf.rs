@@ -43,6 +43,7 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
         ("certificates.k8s.io/v1", "CertificateSigningRequest") => csr(decode_as(raw, &kind)?),
         ("v1", "Secret") => secret(decode_as(raw, &kind)?),
         ("v1", "ConfigMap") => config_map(decode_as(raw, &kind)?),
+        ("v1", "Namespace") => namespace(decode_as(raw, &kind)?),
         ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
             let b: rbac::ClusterRoleBinding = decode_as(raw, &kind)?;
             binding(b.metadata, &b.subjects, b.role_ref)
@@ -186,6 +187,16 @@ fn config_map(config_map: core::ConfigMap) -> Value {
         ("data", string_map(config_map.data)),
         ("binaryData", bytes_map(config_map.binary_data)),
         ("immutable", config_map.immutable.map(Value::from)),
+    ])
+}
+
+fn namespace(namespace: core::Namespace) -> Value {
+    let finalizers = namespace.spec.map(|s| s.finalizers).unwrap_or_default();
+    let phase = namespace.status.and_then(|s| text(s.phase));
+    object([
+        ("metadata", metadata(namespace.metadata)),
+        ("spec", strings(finalizers).map(|f| json!({"finalizers": f}))),
+        ("status", phase.map(|p| json!({"phase": p}))),
     ])
 }
 

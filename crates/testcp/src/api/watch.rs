@@ -65,11 +65,19 @@ impl Renderer {
     }
 
     fn bookmark(&self, revision: u64) -> Bytes {
-        let object = json!({
-            "kind": self.resource.kind,
-            "apiVersion": self.resource.api_version(),
-            "metadata": {"resourceVersion": revision.to_string()},
-        });
+        self.bookmark_with(json!({"resourceVersion": revision.to_string()}))
+    }
+
+    /// The bookmark that ends the initial events of a streaming list.
+    fn initial_events_end(&self, revision: u64) -> Bytes {
+        self.bookmark_with(json!({
+            "resourceVersion": revision.to_string(),
+            "annotations": {"k8s.io/initial-events-end": "true"},
+        }))
+    }
+
+    fn bookmark_with(&self, metadata: Value) -> Bytes {
+        let object = json!({"kind": self.resource.kind, "apiVersion": self.resource.api_version(), "metadata": metadata});
         line(&json!({"type": "BOOKMARK", "object": object}))
     }
 }
@@ -105,6 +113,9 @@ pub(super) fn start(
         .and_then(|t| t.parse::<u64>().ok())
         .map_or(MAX_TIMEOUT, |s| Duration::from_secs(s).min(MAX_TIMEOUT));
     let bookmarks = call.query.flag("allowWatchBookmarks");
+    // Streaming lists: the current objects first, then a bookmark marking their end.
+    let initial_events = call.query.flag("sendInitialEvents");
+    let since = if initial_events { None } else { since };
     let store = &call.api.store;
     let resource = call.resource.resource();
     let (initial, from) = match since {
@@ -165,6 +176,9 @@ pub(super) fn start(
                 return;
             }
             sent += 1;
+        }
+        if initial_events && sender.send(renderer.initial_events_end(from)).await.is_err() {
+            return;
         }
         loop {
             if limit.is_some_and(|l| sent >= l) {
