@@ -109,8 +109,8 @@ pub enum Error {
     Bootstrap(#[from] kubetrust_bootstrap_token::Error),
 }
 
-/// A running control plane. Dropping it without [`TestControlPlane::shutdown`] leaves the
-/// server running until the runtime ends.
+/// A running control plane. Dropping it stops the server without waiting for it;
+/// [`TestControlPlane::shutdown`] waits.
 pub struct TestControlPlane {
     address: SocketAddr,
     ca: Arc<CertificateAuthority>,

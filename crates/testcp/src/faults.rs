@@ -130,4 +130,17 @@ mod tests {
         );
         assert_eq!(faults.verdict("/apis/x"), Verdict::Serve);
     }
+
+    #[test]
+    fn the_signing_delay_is_shared_by_clones_until_cleared() {
+        let faults = Faults::default();
+        let signer_view = faults.clone();
+        faults.set_signing_delay(Duration::from_millis(250));
+        faults.close_watches_after(Some(3));
+        assert_eq!(signer_view.signing_delay(), Duration::from_millis(250));
+        assert_eq!(signer_view.watch_event_limit(), Some(3));
+        faults.clear();
+        assert_eq!(signer_view.signing_delay(), Duration::ZERO);
+        assert_eq!(signer_view.watch_event_limit(), None);
+    }
 }

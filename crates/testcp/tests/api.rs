@@ -606,3 +606,63 @@ async fn secrets_store_string_data_as_data() {
     assert!(secret.get("stringData").is_none());
     plane.shutdown().await;
 }
+
+#[tokio::test]
+async fn label_selectors_and_delete_preconditions() {
+    let plane = support::start().await;
+    let client = plane.client().await.unwrap();
+    let maps = Api::<ConfigMap>::namespaced(client.clone(), "default");
+    for (name, tier) in [("web", "front"), ("db", "back"), ("plain", "")] {
+        let mut map = config_map(name);
+        if !tier.is_empty() {
+            map.metadata.labels = Some([("tier".to_owned(), tier.to_owned())].into());
+        }
+        maps.create(&PostParams::default(), &map).await.unwrap();
+    }
+    let names = |list: kube::core::ObjectList<ConfigMap>| -> Vec<String> {
+        list.items.into_iter().filter_map(|m| m.metadata.name).collect()
+    };
+    let selected = |selector: &'static str| {
+        let maps = maps.clone();
+        async move { names(maps.list(&ListParams::default().labels(selector)).await.unwrap()) }
+    };
+    assert_eq!(selected("tier=front").await, ["web"]);
+    assert_eq!(selected("tier in (front,back)").await, ["db", "web"]);
+    assert_eq!(selected("!tier").await, ["plain"]);
+    assert_eq!(selected("tier,tier!=back").await, ["web"]);
+    let wrong_uid = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: Some("not-the-uid".into()),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    let conflict = maps.delete("web", &wrong_uid).await.unwrap_err();
+    assert!(
+        matches!(conflict, kube::Error::Api(ref s) if s.code == 409),
+        "{conflict}"
+    );
+    plane.shutdown().await;
+}
+
+#[tokio::test]
+async fn starts_bare_or_with_a_given_ca() {
+    let ca = kubetrust_pki::CertificateAuthority::generate(
+        "given",
+        kubetrust_pki::KeyAlgorithm::EcdsaP256,
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let ca_pem = ca.bundle_pem();
+    let config = kubetrust_testcp::Config::default()
+        .with_ca(ca)
+        .with_kubeadm_state(false);
+    let plane = kubetrust_testcp::TestControlPlane::start(config).await.unwrap();
+    assert_eq!(plane.ca_pem(), ca_pem);
+    let client = plane.client().await.unwrap();
+    let (status, _) = get(&client, "/api/v1/namespaces/kube-public/configmaps/cluster-info").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, namespaces) = get(&client, "/api/v1/namespaces").await;
+    assert_eq!(namespaces["items"], json!([]));
+    plane.shutdown().await;
+}
