@@ -1,5 +1,19 @@
 //! The `TestControlPlane` handle: PKI, HTTPS server, the state `kubeadm init` leaves, and the
 //! controllers, started in one call.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kubetrust_testcp::{Config, TestControlPlane};
+//!
+//! let plane = TestControlPlane::start(Config::default()).await?;
+//! let client = plane.client().await?;
+//! let maps: kube::Api<ConfigMap> = kube::Api::namespaced(client, "kube-public");
+//! assert!(maps.get("cluster-info").await.is_ok());
+//! plane.admin_kubeconfig().save("/tmp/admin.conf")?; // for the real kubectl
+//! plane.shutdown().await;
+//! # Ok(()) }
+//! ```
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
