@@ -58,6 +58,13 @@ pub(super) async fn serve(
     } else {
         matches!(info.verb.as_str(), "get" | "update" | "patch")
     };
+    // Collections take no PUT or PATCH, objects no POST (as the apiserver's routes).
+    let verb_served = verb_served
+        && match info.verb.as_str() {
+            "create" => info.name.is_empty(),
+            "update" | "patch" => !info.name.is_empty(),
+            _ => true,
+        };
     if !verb_served {
         return Err(ApiError::method_not_allowed(
             "the server does not allow this method on the requested resource",
