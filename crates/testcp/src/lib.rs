@@ -9,13 +9,19 @@
 //! `kubetrust-csr-bootstrap`); this crate only wires it to HTTP and to a store.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod authn;
 pub mod clock;
+pub mod control_plane;
 pub mod controllers;
+pub mod faults;
 pub mod identity;
 pub mod impersonate;
 pub mod persist;
 pub mod rbac;
+pub mod server;
 pub mod status;
 pub mod store;
 pub mod strategy;
+
+pub use control_plane::{Config, Error, TestControlPlane};

@@ -3,7 +3,9 @@
 //! settle and on shutdown. A crash loses at most the last moments, never the whole file.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use kubetrust_pki::{Certificate, CertificateAuthority, KeyAlgorithm, PrivateKey};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,6 +15,10 @@ use crate::store::{ObjectKey, Resource, Store};
 
 /// The snapshot's file name in the state directory.
 pub const STATE_FILE: &str = "state.json";
+/// A generated CA's certificate in the state directory.
+pub const CA_CERT_FILE: &str = "ca.crt";
+/// A generated CA's key in the state directory.
+pub const CA_KEY_FILE: &str = "ca.key";
 /// How long changes may settle before they are written.
 const SETTLE: Duration = Duration::from_millis(50);
 
@@ -118,6 +124,62 @@ pub fn save(store: &Store, dir: &Path) -> Result<(), PersistError> {
         reason: e.to_string(),
     })?;
     kubetrust_fs::write_atomic(&path, &bytes, kubetrust_fs::Mode::PRIVATE).map_err(io(&path))
+}
+
+/// The CA kept in `dir`, or a new one (written there, key 0600) when there is none yet.
+///
+/// # Errors
+/// When the files cannot be read or written, or do not hold a CA and its key.
+pub fn load_or_create_ca(
+    dir: &Path,
+    algorithm: KeyAlgorithm,
+    now: SystemTime,
+) -> Result<CertificateAuthority, PersistError> {
+    let (cert_path, key_path) = (dir.join(CA_CERT_FILE), dir.join(CA_KEY_FILE));
+    let corrupt = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: &dyn std::fmt::Display| PersistError::Corrupt {
+            path,
+            reason: e.to_string(),
+        }
+    };
+    if cert_path.exists() {
+        let read = |path: &Path| {
+            kubetrust_fs::read(path).map_err(|source| PersistError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let bundle = Certificate::chain_from_pem(&read(&cert_path)?).map_err(|e| corrupt(&cert_path)(&e))?;
+        let key = PrivateKey::from_pem(&read(&key_path)?).map_err(|e| corrupt(&key_path)(&e))?;
+        return CertificateAuthority::new(bundle, key).map_err(|e| corrupt(&cert_path)(&e));
+    }
+    let ca =
+        CertificateAuthority::generate("kubernetes", algorithm, now).map_err(|e| corrupt(&cert_path)(&e))?;
+    kubetrust_fs::create_dir_all(dir, kubetrust_fs::Mode::PRIVATE_DIR).map_err(|source| {
+        PersistError::Io {
+            path: dir.to_path_buf(),
+            source,
+        }
+    })?;
+    let (key_pem, cert_pem) = (ca.key().to_pem(), ca.bundle_pem());
+    let files = [
+        kubetrust_fs::NewFile {
+            path: &key_path,
+            contents: key_pem.as_bytes(),
+            mode: kubetrust_fs::Mode::PRIVATE,
+        },
+        kubetrust_fs::NewFile {
+            path: &cert_path,
+            contents: cert_pem.as_bytes(),
+            mode: kubetrust_fs::Mode::PUBLIC,
+        },
+    ];
+    kubetrust_fs::write_new_all(&files).map_err(|source| PersistError::Io {
+        path: cert_path.clone(),
+        source,
+    })?;
+    Ok(ca)
 }
 
 /// Saves `store` into `dir` whenever changes have settled, until the store's feed closes or

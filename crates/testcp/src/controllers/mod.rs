@@ -1,5 +1,5 @@
 //! kube-controller-manager's controllers that a join needs, as tasks over the store's change
-//! feed.
+//! feed: the bootstrap signer and token cleaner, and the CSR approver, signer and cleaner.
 
 pub mod bootstrap_signer;
 pub mod csr_approver;
@@ -11,3 +11,39 @@ pub mod token_cleaner;
 
 #[cfg(test)]
 mod csr_tests;
+
+use std::sync::Arc;
+
+use kubetrust_csr_bootstrap::policy::signer::SignerConfig;
+use kubetrust_pki::CertificateAuthority;
+
+use crate::faults::Faults;
+use crate::store::Store;
+
+/// What every controller works with.
+pub struct Controllers {
+    /// The objects.
+    pub store: Store,
+    /// The cluster CA, which signs CSRs.
+    pub ca: Arc<CertificateAuthority>,
+    /// Injected faults (the signing delay).
+    pub faults: Faults,
+}
+
+/// Starts every controller; the handles end when the control plane stops.
+pub fn spawn_all(context: &Controllers) -> Vec<tokio::task::JoinHandle<()>> {
+    let store = &context.store;
+    let faults = context.faults.clone();
+    let signer = csr_signer::Signer {
+        ca: context.ca.clone(),
+        config: SignerConfig::default(),
+        delay: Arc::new(move || faults.signing_delay()),
+    };
+    vec![
+        bootstrap_signer::spawn(store.clone()),
+        token_cleaner::spawn(store.clone()),
+        csr_approver::spawn(store.clone()),
+        csr_signer::spawn(store.clone(), signer),
+        csr_cleaner::spawn(store.clone()),
+    ]
+}
