@@ -15,9 +15,8 @@
 //! | [`pki`] | `kubetrust-pki` | keys, CAs, the kubeadm certificate tree, kubeconfig files, pins, expiry, renewal, external CA |
 //! | [`discovery`] | `kubetrust-discovery` | `validate()` of a `cluster-info` against a token and CA pins; token and file / HTTPS discovery over the network (feature `kube`) |
 //! | [`bootstrap_token`] | `kubetrust-bootstrap-token` | bootstrap tokens, their Secrets, the authenticator, the `cluster-info` JWS |
-//! | [`csr_bootstrap`] | `kubetrust-csr-bootstrap` | the kubelet TLS bootstrap: the node's CSR as the kubelet builds it, the CSR approval policy (client and serving) |
-//!
-//! The rest of the TLS bootstrap and the test control plane (`testcp`) join as they land.
+//! | [`csr_bootstrap`] | `kubetrust-csr-bootstrap` | the kubelet TLS bootstrap: the node's CSR as the kubelet builds it, the CSR approval policy (client and serving), the CSR signer and cleaner rules |
+//! | `testcp` (feature `testcp`) | `kubetrust-testcp` | an in-process control plane for tests and demos: HTTPS, authentication, RBAC, the CSR API and its controllers; the real kubectl works against it |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use kubetrust_bootstrap_token as bootstrap_token;
@@ -27,3 +26,6 @@ pub use kubetrust_fs as fs;
 pub use kubetrust_kubeadm_config as kubeadm_config;
 pub use kubetrust_kubeconfig as kubeconfig;
 pub use kubetrust_pki as pki;
+#[cfg(feature = "testcp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testcp")))]
+pub use kubetrust_testcp as testcp;
