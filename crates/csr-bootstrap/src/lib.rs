@@ -34,8 +34,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod conf;
 pub mod csr;
 mod error;
 pub mod policy;
+pub mod rotation;
+pub mod serving;
+pub mod store;
+pub mod verify;
 
 pub use error::Error;
