@@ -34,9 +34,16 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+pub mod bootstrap;
+#[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+pub mod client;
 pub mod conf;
 pub mod csr;
 mod error;
+pub mod flow;
 pub mod policy;
 pub mod rotation;
 pub mod serving;
