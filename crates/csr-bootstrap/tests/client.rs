@@ -1,1 +1,513 @@
-//! wip
+//! The CSR client against a scripted apiserver (tower-test): every request's method, path and
+//! query is checked, and the answers walk the client through each path of spec §1.7–§1.8.
+
+// Test code: a panic is a failed test (clippy.toml only covers `#[test]` fns, not helpers).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::time::{Duration, SystemTime};
+
+use http::{Method, Request, Response};
+use kube::Client;
+use kube::client::Body;
+use kubetrust_csr_bootstrap::client::{self, CsrState, Error, Issued, Options};
+use kubetrust_csr_bootstrap::csr::{Naming, node_subject};
+use kubetrust_csr_bootstrap::verify::VerifyError;
+use kubetrust_pki::{CertProfile, Certificate, CertificateAuthority, KeyAlgorithm, PrivateKey, Validity};
+use serde_json::{Value, json};
+
+type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
+
+const CSRS: &str = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+const UID: &str = "3f1c2a7e-8d4b-4e0f-9a61-2b7c5d9e1f08";
+
+struct Fixture {
+    ca: CertificateAuthority,
+    key: PrivateKey,
+    now: SystemTime,
+}
+
+fn new_ca(now: SystemTime) -> CertificateAuthority {
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    CertificateAuthority::self_signed("kubernetes", key, Validity::kubeadm(now, Duration::from_secs(86400 * 3650)))
+        .unwrap()
+}
+
+fn fixture() -> Fixture {
+    let now = SystemTime::now();
+    Fixture {
+        ca: new_ca(now),
+        key: PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap(),
+        now,
+    }
+}
+
+impl Fixture {
+    fn request(&self) -> client::Request<'_> {
+        client::Request::kubelet_client(
+            "worker-1",
+            &self.key,
+            Naming::Digest,
+            None,
+            vec![self.ca.certificate().clone()],
+        )
+        .unwrap()
+    }
+    fn name(&self) -> String {
+        self.request().csr().metadata.name.clone().unwrap()
+    }
+    fn request_pem(&self) -> String {
+        String::from_utf8(self.request().csr().spec.request.0.clone()).unwrap()
+    }
+    fn issued(&self) -> String {
+        self.ca
+            .issue(&CertProfile::client(node_subject("worker-1"), self.now), self.key.public_key_der())
+            .unwrap()
+            .to_pem()
+    }
+    /// The CSR object as the server returns it.
+    fn object(&self, rv: &str, conditions: &[(&str, &str, &str)], certificate: Option<&str>) -> Value {
+        self.object_with(&self.request_pem(), UID, rv, conditions, certificate)
+    }
+    fn object_with(
+        &self,
+        request_pem: &str,
+        uid: &str,
+        rv: &str,
+        conditions: &[(&str, &str, &str)],
+        certificate: Option<&str>,
+    ) -> Value {
+        let b64 = |s: &str| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(s)
+        };
+        let mut status = json!({});
+        if !conditions.is_empty() {
+            status["conditions"] = conditions
+                .iter()
+                .map(|(t, r, m)| json!({"type": t, "status": "True", "reason": r, "message": m}))
+                .collect();
+        }
+        if let Some(c) = certificate {
+            status["certificate"] = json!(b64(c));
+        }
+        json!({
+            "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
+            "metadata": {"name": self.name(), "uid": uid, "resourceVersion": rv},
+            "spec": {
+                "request": b64(request_pem),
+                "signerName": "kubernetes.io/kube-apiserver-client-kubelet",
+                "usages": ["digital signature", "client auth"],
+                "username": "system:bootstrap:abcdef", "groups": ["system:bootstrappers"]
+            },
+            "status": status
+        })
+    }
+    fn list(&self, rv: &str, items: Vec<Value>) -> Value {
+        json!({"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequestList",
+               "metadata": {"resourceVersion": rv}, "items": items})
+    }
+}
+
+fn event(kind: &str, object: Value) -> String {
+    format!("{}\n", json!({"type": kind, "object": object}))
+}
+
+fn status(code: u16, reason: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure",
+           "message": format!("{reason} ({code})"), "reason": reason, "code": code})
+}
+
+/// One scripted exchange.
+enum Step {
+    /// Expect `method` on `path` with these query pairs (a subset), answer `status` + `body`.
+    Reply {
+        method: Method,
+        path: String,
+        query: Vec<(&'static str, String)>,
+        status: u16,
+        body: String,
+    },
+    /// Take the request and never answer (until the test is over).
+    Hang,
+}
+
+fn post(status: u16, body: &Value) -> Step {
+    Step::Reply {
+        method: Method::POST,
+        path: CSRS.into(),
+        query: vec![],
+        status,
+        body: body.to_string(),
+    }
+}
+
+fn get(name: &str, status: u16, body: &Value) -> Step {
+    Step::Reply {
+        method: Method::GET,
+        path: format!("{CSRS}/{name}"),
+        query: vec![],
+        status,
+        body: body.to_string(),
+    }
+}
+
+fn list(name: &str, body: &Value) -> Step {
+    Step::Reply {
+        method: Method::GET,
+        path: CSRS.into(),
+        query: vec![("fieldSelector", format!("metadata.name={name}"))],
+        status: 200,
+        body: body.to_string(),
+    }
+}
+
+fn watch(name: &str, from: &str, status: u16, body: String) -> Step {
+    Step::Reply {
+        method: Method::GET,
+        path: CSRS.into(),
+        query: vec![
+            ("fieldSelector", format!("metadata.name={name}")),
+            ("watch", "true".into()),
+            ("resourceVersion", from.into()),
+        ],
+        status,
+        body,
+    }
+}
+
+fn query(request: &Request<Body>) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let mut out = Vec::new();
+        let mut bytes = s.bytes();
+        while let Some(b) = bytes.next() {
+            out.push(match b {
+                b'%' => {
+                    let hex = [bytes.next().unwrap(), bytes.next().unwrap()];
+                    u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap()
+                }
+                b'+' => b' ',
+                b => b,
+            });
+        }
+        String::from_utf8(out).unwrap()
+    };
+    request
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+async fn serve(mut handle: Handle, script: Vec<Step>) {
+    let mut held = Vec::new();
+    for (i, step) in script.into_iter().enumerate() {
+        let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("step {i}: no request"));
+        match step {
+            Step::Hang => held.push(send),
+            Step::Reply {
+                method,
+                path,
+                query: want,
+                status,
+                body,
+            } => {
+                assert_eq!(request.method(), method, "step {i}: {}", request.uri());
+                assert_eq!(request.uri().path(), path, "step {i}");
+                let got = query(&request);
+                for (k, v) in &want {
+                    assert!(
+                        got.iter().any(|(gk, gv)| gk == k && gv == v),
+                        "step {i}: {k}={v} not in {got:?}"
+                    );
+                }
+                if want.iter().all(|(k, _)| *k != "watch") {
+                    assert!(got.iter().all(|(k, _)| k != "watch"), "step {i}: unexpected watch");
+                }
+                send.send_response(
+                    Response::builder()
+                        .status(status)
+                        .header("content-type", "application/json")
+                        .body(Body::from(body.into_bytes()))
+                        .unwrap(),
+                );
+            }
+        }
+    }
+    // Keep hung requests open until the client has given up.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    drop(held);
+}
+
+fn options() -> Options {
+    Options::default()
+        .with_timeout(Duration::from_secs(10))
+        .with_retry_backoff(Duration::from_millis(1), Duration::from_millis(4))
+        .with_poll_interval(Duration::from_millis(1))
+}
+
+async fn run(f: &Fixture, script: Vec<Step>, options: Options) -> Result<Issued, Error> {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(service, "default");
+    let request = f.request();
+    let (result, ()) = tokio::join!(
+        client::request_certificate(&client, &request, &options),
+        serve(handle, script)
+    );
+    result
+}
+
+const APPROVED: (&str, &str, &str) = ("Approved", "AutoApproved", "Auto approving kubelet client certificate after SubjectAccessReview.");
+
+#[tokio::test]
+async fn happy_path_watch_delivers_approval_then_certificate() {
+    let f = fixture();
+    let name = f.name();
+    let cert = f.issued();
+    let watch_body = event("MODIFIED", f.object("2", &[APPROVED], None))
+        + &event("MODIFIED", f.object("3", &[APPROVED], Some(&cert)));
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![f.object("1", &[], None)])),
+        watch(&name, "1", 200, watch_body),
+    ];
+    let issued = run(&f, script, options()).await.unwrap();
+    assert_eq!(issued.name, name);
+    assert_eq!(issued.uid, UID);
+    assert_eq!(issued.chain, [Certificate::from_pem(cert.as_bytes()).unwrap()]);
+}
+
+#[tokio::test]
+async fn already_exists_and_ours_is_adopted() {
+    let f = fixture();
+    let name = f.name();
+    let script = vec![
+        post(409, &status(409, "AlreadyExists")),
+        get(&name, 200, &f.object("7", &[], None)),
+        list(&name, &f.list("7", vec![f.object("7", &[APPROVED], Some(&f.issued()))])),
+    ];
+    let issued = run(&f, script, options()).await.unwrap();
+    assert_eq!(issued.name, name);
+}
+
+#[tokio::test]
+async fn already_exists_with_another_key_is_refused_by_name() {
+    let f = fixture();
+    let name = f.name();
+    let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let theirs = client::Request::kubelet_client("worker-1", &other, Naming::Digest, None, vec![]).unwrap();
+    let their_pem = String::from_utf8(theirs.csr().spec.request.0.clone()).unwrap();
+    let script = vec![
+        post(409, &status(409, "AlreadyExists")),
+        get(&name, 200, &f.object_with(&their_pem, UID, "7", &[], None)),
+    ];
+    let error = run(&f, script, options()).await.unwrap_err();
+    assert!(matches!(&error, Error::NotOurs { name: n, .. } if *n == name), "{error:?}");
+    assert!(error.to_string().contains("another public key"), "{error}");
+}
+
+#[tokio::test]
+async fn already_exists_and_denied_is_reported_as_denied() {
+    let f = fixture();
+    let name = f.name();
+    let denied = f.object("7", &[("Denied", "KubectlDeny", "no")], None);
+    let script = vec![
+        post(409, &status(409, "AlreadyExists")),
+        get(&name, 200, &denied),
+        list(&name, &f.list("7", vec![denied.clone()])),
+    ];
+    let error = run(&f, script, options()).await.unwrap_err();
+    assert!(matches!(error, Error::Denied { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn denied_carries_reason_and_message() {
+    let f = fixture();
+    let name = f.name();
+    let denied = f.object("2", &[("Denied", "KubectlDeny", "This CSR was denied by kubectl certificate deny.")], None);
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![f.object("1", &[], None)])),
+        watch(&name, "1", 200, event("MODIFIED", denied)),
+    ];
+    let error = run(&f, script, options()).await.unwrap_err();
+    let Error::Denied { reason, message, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(reason, "KubectlDeny");
+    assert_eq!(message, "This CSR was denied by kubectl certificate deny.");
+    assert!(error.to_string().contains("is denied, reason: KubectlDeny"), "{error}");
+}
+
+#[tokio::test]
+async fn failed_condition_fails_at_once() {
+    let f = fixture();
+    let name = f.name();
+    let failed = f.object("3", &[APPROVED, ("Failed", "SignerValidationFailure", "DNS or IP subjectAltName is not allowed")], None);
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![failed])),
+    ];
+    let error = run(&f, script, options()).await.unwrap_err();
+    assert!(matches!(&error, Error::Failed { reason, .. } if reason == "SignerValidationFailure"), "{error:?}");
+}
+
+#[tokio::test]
+async fn deletion_and_uid_change_fail() {
+    let f = fixture();
+    let name = f.name();
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![f.object("1", &[], None)])),
+        watch(&name, "1", 200, event("DELETED", f.object("2", &[], None))),
+    ];
+    let error = run(&f, script, options()).await.unwrap_err();
+    assert!(matches!(error, Error::Deleted { .. }), "{error:?}");
+
+    let replaced = f.object_with(&f.request_pem(), "another-uid", "4", &[APPROVED], Some(&f.issued()));
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![f.object("1", &[], None)])),
+        watch(&name, "1", 200, event("MODIFIED", replaced)),
+    ];
+    let error = run(&f, script, options()).await.unwrap_err();
+    assert!(matches!(&error, Error::UidChanged { actual, .. } if actual == "another-uid"), "{error:?}");
+}
+
+#[tokio::test]
+async fn ended_watch_resumes_from_the_last_resource_version() {
+    let f = fixture();
+    let name = f.name();
+    let bookmark = format!(
+        "{}\n",
+        json!({"type": "BOOKMARK", "object": {"kind": "CertificateSigningRequest", "apiVersion": "certificates.k8s.io/v1", "metadata": {"resourceVersion": "9"}}})
+    );
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![f.object("1", &[], None)])),
+        watch(&name, "1", 200, event("MODIFIED", f.object("5", &[APPROVED], None))),
+        watch(&name, "5", 200, bookmark),
+        watch(&name, "9", 200, event("MODIFIED", f.object("11", &[APPROVED], Some(&f.issued())))),
+    ];
+    run(&f, script, options()).await.unwrap();
+}
+
+#[tokio::test]
+async fn gone_relists() {
+    let f = fixture();
+    let name = f.name();
+    let gone_event = format!(
+        "{}\n",
+        json!({"type": "ERROR", "object": status(410, "Expired")})
+    );
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![f.object("1", &[], None)])),
+        watch(&name, "1", 410, status(410, "Expired").to_string()),
+        list(&name, &f.list("20", vec![f.object("20", &[], None)])),
+        watch(&name, "20", 200, gone_event),
+        list(&name, &f.list("30", vec![f.object("30", &[APPROVED], None)])),
+        watch(&name, "30", 200, event("MODIFIED", f.object("31", &[APPROVED], Some(&f.issued())))),
+    ];
+    run(&f, script, options()).await.unwrap();
+}
+
+#[tokio::test]
+async fn server_errors_are_retried() {
+    let f = fixture();
+    let name = f.name();
+    let script = vec![
+        post(500, &status(500, "InternalError")),
+        post(429, &status(429, "TooManyRequests")),
+        post(201, &f.object("1", &[], None)),
+        Step::Reply {
+            method: Method::GET,
+            path: CSRS.into(),
+            query: vec![],
+            status: 503,
+            body: status(503, "ServiceUnavailable").to_string(),
+        },
+        list(&name, &f.list("1", vec![f.object("1", &[APPROVED], Some(&f.issued()))])),
+    ];
+    run(&f, script, options()).await.unwrap();
+}
+
+#[tokio::test]
+async fn failing_watches_fall_back_to_polling() {
+    let f = fixture();
+    let name = f.name();
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![f.object("1", &[], None)])),
+        watch(&name, "1", 500, status(500, "InternalError").to_string()),
+        watch(&name, "1", 500, status(500, "InternalError").to_string()),
+        watch(&name, "1", 200, String::new()),
+        get(&name, 200, &f.object("2", &[APPROVED], None)),
+        get(&name, 200, &f.object("3", &[APPROVED], Some(&f.issued()))),
+    ];
+    run(&f, script, options()).await.unwrap();
+}
+
+#[tokio::test]
+async fn timeout_names_the_wait_and_the_state() {
+    let f = fixture();
+    let name = f.name();
+    let script = vec![
+        post(201, &f.object("1", &[], None)),
+        list(&name, &f.list("1", vec![f.object("1", &[APPROVED], None)])),
+        Step::Hang,
+    ];
+    let error = run(&f, script, options().with_timeout(Duration::from_millis(200)))
+        .await
+        .unwrap_err();
+    let Error::Timeout { waited, state, .. } = &error else { panic!("{error:?}") };
+    assert!(*waited >= Duration::from_millis(200));
+    assert_eq!(*state, CsrState::Approved);
+    assert!(error.to_string().contains("approved, waiting to be issued"), "{error}");
+}
+
+#[tokio::test]
+async fn bad_issued_certificates_are_refused() {
+    let f = fixture();
+    let name = f.name();
+    let other_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let profile = CertProfile::client(node_subject("worker-1"), f.now);
+    let wrong_key = f.ca.issue(&profile, other_key.public_key_der()).unwrap().to_pem();
+    let wrong_ca = new_ca(f.now).issue(&profile, f.key.public_key_der()).unwrap().to_pem();
+    let wrong_subject = f
+        .ca
+        .issue(&CertProfile::client(node_subject("worker-2"), f.now), f.key.public_key_der())
+        .unwrap()
+        .to_pem();
+    let expired = f
+        .ca
+        .issue(
+            &CertProfile::client(node_subject("worker-1"), f.now - Duration::from_secs(400 * 86400)),
+            f.key.public_key_der(),
+        )
+        .unwrap()
+        .to_pem();
+    let cases: [(&str, fn(&VerifyError) -> bool); 4] = [
+        (&wrong_key, |e| *e == VerifyError::KeyMismatch),
+        (&wrong_ca, |e| matches!(e, VerifyError::UntrustedIssuer { .. })),
+        (&wrong_subject, |e| matches!(e, VerifyError::SubjectMismatch { .. })),
+        (&expired, |e| matches!(e, VerifyError::NotValidNow { .. })),
+    ];
+    for (cert, check) in cases {
+        let script = vec![
+            post(201, &f.object("1", &[], None)),
+            list(&name, &f.list("1", vec![f.object("1", &[APPROVED], Some(cert))])),
+        ];
+        let error = run(&f, script, options()).await.unwrap_err();
+        let Error::Refused { source, .. } = &error else { panic!("{error:?}") };
+        assert!(check(source), "{source:?}");
+    }
+}
