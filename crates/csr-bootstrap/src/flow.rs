@@ -11,7 +11,7 @@
 //! `node-csr-<digest>` name and adopts its CSR; a crash after it leaves a valid current pair,
 //! from which [`start`] completes the rest. A key never sits beside another key's certificate.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use kubetrust_kubeconfig::Config;
@@ -150,10 +150,11 @@ pub fn start(
 ) -> Result<Start, FlowError> {
     let reason = match client_config_state(&layout.kubeconfig, now)? {
         ConfState::Valid(_) => {
-            layout.store.remove_pending_key()?;
             progress(Progress::AlreadyBootstrapped {
                 kubeconfig: layout.kubeconfig.clone(),
             });
+            // A run killed after writing kubelet.conf may have left these.
+            clean_up(layout, progress)?;
             return Ok(Start::Done);
         }
         ConfState::Invalid(why) => why.to_string(),
@@ -195,20 +196,24 @@ fn complete(layout: &Layout, bootstrap: &Config, progress: &mut dyn FnMut(Progre
     progress(Progress::KubeconfigWritten {
         path: layout.kubeconfig.clone(),
     });
-    layout.store.remove_pending_key()?;
-    if let Some(path) = &layout.remove_after {
-        remove_if_present(path)?;
-        progress(Progress::BootstrapKubeconfigRemoved { path: path.clone() });
-    }
-    Ok(())
+    clean_up(layout, progress)
 }
 
-fn remove_if_present(path: &Path) -> Result<(), FlowError> {
+/// Removes the pending key and, when asked, the bootstrap kubeconfig (each if present).
+fn clean_up(layout: &Layout, progress: &mut dyn FnMut(Progress)) -> Result<(), FlowError> {
+    layout.store.remove_pending_key()?;
+    let Some(path) = &layout.remove_after else {
+        return Ok(());
+    };
     match std::fs::remove_file(path) {
-        Err(source) if source.kind() != std::io::ErrorKind::NotFound => Err(FlowError::RemoveBootstrap {
-            path: path.to_owned(),
+        Ok(()) => {
+            progress(Progress::BootstrapKubeconfigRemoved { path: path.clone() });
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(FlowError::RemoveBootstrap {
+            path: path.clone(),
             source,
         }),
-        _ => Ok(()),
     }
 }
