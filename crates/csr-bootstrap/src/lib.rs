@@ -45,6 +45,9 @@ pub mod csr;
 mod error;
 pub mod flow;
 pub mod policy;
+#[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+pub mod renew;
 pub mod rotation;
 pub mod serving;
 pub mod store;
