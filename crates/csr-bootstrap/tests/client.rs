@@ -11,18 +11,15 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::{Method, Request, Response};
-use kube::Client;
-use kube::client::Body;
+use http::Method;
 use kubetrust_csr_bootstrap::client::{self, CsrState, Error, Issued, Options};
 use kubetrust_csr_bootstrap::csr::{Naming, node_subject};
 use kubetrust_csr_bootstrap::verify::VerifyError;
 use kubetrust_pki::{CertProfile, Certificate, CertificateAuthority, KeyAlgorithm, PrivateKey, Validity};
 use serde_json::{Value, json};
 
-type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
-
-const CSRS: &str = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+mod common;
+use common::{APPROVED, CSRS, Step, event, get, list, post, serve, status, watch};
 const UID: &str = "3f1c2a7e-8d4b-4e0f-9a61-2b7c5d9e1f08";
 
 struct Fixture {
@@ -81,172 +78,11 @@ impl Fixture {
         conditions: &[(&str, &str, &str)],
         certificate: Option<&str>,
     ) -> Value {
-        let b64 = |s: &str| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(s)
-        };
-        let mut status = json!({});
-        if !conditions.is_empty() {
-            status["conditions"] = conditions
-                .iter()
-                .map(|(t, r, m)| json!({"type": t, "status": "True", "reason": r, "message": m}))
-                .collect();
-        }
-        if let Some(c) = certificate {
-            status["certificate"] = json!(b64(c));
-        }
-        json!({
-            "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
-            "metadata": {"name": self.name(), "uid": uid, "resourceVersion": rv},
-            "spec": {
-                "request": b64(request_pem),
-                "signerName": "kubernetes.io/kube-apiserver-client-kubelet",
-                "usages": ["digital signature", "client auth"],
-                "username": "system:bootstrap:abcdef", "groups": ["system:bootstrappers"]
-            },
-            "status": status
-        })
+        common::csr_json(&self.name(), request_pem, uid, rv, conditions, certificate)
     }
     fn list(&self, rv: &str, items: Vec<Value>) -> Value {
-        json!({"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequestList",
-               "metadata": {"resourceVersion": rv}, "items": items})
+        common::csr_list(rv, items)
     }
-}
-
-fn event(kind: &str, object: Value) -> String {
-    format!("{}\n", json!({"type": kind, "object": object}))
-}
-
-fn status(code: u16, reason: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure",
-           "message": format!("{reason} ({code})"), "reason": reason, "code": code})
-}
-
-/// One scripted exchange.
-enum Step {
-    /// Expect `method` on `path` with these query pairs (a subset), answer `status` + `body`.
-    Reply {
-        method: Method,
-        path: String,
-        query: Vec<(&'static str, String)>,
-        status: u16,
-        body: String,
-    },
-    /// Take the request and never answer (until the test is over).
-    Hang,
-}
-
-fn post(status: u16, body: &Value) -> Step {
-    Step::Reply {
-        method: Method::POST,
-        path: CSRS.into(),
-        query: vec![],
-        status,
-        body: body.to_string(),
-    }
-}
-
-fn get(name: &str, status: u16, body: &Value) -> Step {
-    Step::Reply {
-        method: Method::GET,
-        path: format!("{CSRS}/{name}"),
-        query: vec![],
-        status,
-        body: body.to_string(),
-    }
-}
-
-fn list(name: &str, body: &Value) -> Step {
-    Step::Reply {
-        method: Method::GET,
-        path: CSRS.into(),
-        query: vec![("fieldSelector", format!("metadata.name={name}"))],
-        status: 200,
-        body: body.to_string(),
-    }
-}
-
-fn watch(name: &str, from: &str, status: u16, body: String) -> Step {
-    Step::Reply {
-        method: Method::GET,
-        path: CSRS.into(),
-        query: vec![
-            ("fieldSelector", format!("metadata.name={name}")),
-            ("watch", "true".into()),
-            ("resourceVersion", from.into()),
-        ],
-        status,
-        body,
-    }
-}
-
-fn query(request: &Request<Body>) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        let mut out = Vec::new();
-        let mut bytes = s.bytes();
-        while let Some(b) = bytes.next() {
-            out.push(match b {
-                b'%' => {
-                    let hex = [bytes.next().unwrap(), bytes.next().unwrap()];
-                    u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap()
-                }
-                b'+' => b' ',
-                b => b,
-            });
-        }
-        String::from_utf8(out).unwrap()
-    };
-    request
-        .uri()
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-async fn serve(mut handle: Handle, script: Vec<Step>) {
-    let mut held = Vec::new();
-    for (i, step) in script.into_iter().enumerate() {
-        let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("step {i}: no request"));
-        match step {
-            Step::Hang => held.push(send),
-            Step::Reply {
-                method,
-                path,
-                query: want,
-                status,
-                body,
-            } => {
-                assert_eq!(request.method(), method, "step {i}: {}", request.uri());
-                assert_eq!(request.uri().path(), path, "step {i}");
-                let got = query(&request);
-                for (k, v) in &want {
-                    assert!(
-                        got.iter().any(|(gk, gv)| gk == k && gv == v),
-                        "step {i}: {k}={v} not in {got:?}"
-                    );
-                }
-                if want.iter().all(|(k, _)| *k != "watch") {
-                    assert!(got.iter().all(|(k, _)| k != "watch"), "step {i}: unexpected watch");
-                }
-                send.send_response(
-                    Response::builder()
-                        .status(status)
-                        .header("content-type", "application/json")
-                        .body(Body::from(body.into_bytes()))
-                        .unwrap(),
-                );
-            }
-        }
-    }
-    // Keep hung requests open until the client has given up.
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    drop(held);
 }
 
 fn options() -> Options {
@@ -257,8 +93,7 @@ fn options() -> Options {
 }
 
 async fn run(f: &Fixture, script: Vec<Step>, options: Options) -> Result<Issued, Error> {
-    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    let client = Client::new(service, "default");
+    let (client, handle) = common::mock();
     let request = f.request();
     let (result, ()) = tokio::join!(
         client::request_certificate(&client, &request, &options),
@@ -267,7 +102,6 @@ async fn run(f: &Fixture, script: Vec<Step>, options: Options) -> Result<Issued,
     result
 }
 
-const APPROVED: (&str, &str, &str) = ("Approved", "AutoApproved", "Auto approving kubelet client certificate after SubjectAccessReview.");
 
 #[tokio::test]
 async fn happy_path_watch_delivers_approval_then_certificate() {
