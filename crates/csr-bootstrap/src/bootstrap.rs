@@ -107,7 +107,13 @@ pub async fn bootstrap_with_client(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(), BootstrapError> {
     let layout = &options.layout;
-    let key = match start(layout, bootstrap, options.key_algorithm, SystemTime::now(), progress)? {
+    let key = match start(
+        layout,
+        bootstrap,
+        options.key_algorithm,
+        SystemTime::now(),
+        progress,
+    )? {
         Start::Done => return Ok(()),
         Start::Request(key) => key,
     };
@@ -119,15 +125,25 @@ pub async fn bootstrap_with_client(
     progress(Progress::Issued {
         name: issued.name.clone(),
     });
-    finish(layout, bootstrap, &issued.chain, &key, SystemTime::now(), progress)?;
+    finish(
+        layout,
+        bootstrap,
+        &issued.chain,
+        &key,
+        SystemTime::now(),
+        progress,
+    )?;
     Ok(())
 }
 
 /// The CA bundle of the bootstrap kubeconfig's current cluster (file or data).
 pub(crate) fn cluster_ca(config: &Config) -> Result<Vec<Certificate>, BootstrapError> {
     let resolved = config.resolve(None).map_err(BootstrapError::Kubeconfig)?;
-    let ca = Certificate::chain_from_pem(&resolved.cluster.certificate_authority_data)
-        .map_err(|e| BootstrapError::NoClusterCa { reason: e.to_string() })?;
+    let ca = Certificate::chain_from_pem(&resolved.cluster.certificate_authority_data).map_err(|e| {
+        BootstrapError::NoClusterCa {
+            reason: e.to_string(),
+        }
+    })?;
     if ca.is_empty() {
         return Err(BootstrapError::NoClusterCa {
             reason: "no certificate".to_owned(),

@@ -51,7 +51,9 @@ pub enum ConfState {
 pub fn client_config_state(path: &Path, now: SystemTime) -> Result<ConfState, ConfError> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(ConfState::Invalid(Invalidity::Missing { path: path.to_owned() }));
+            return Ok(ConfState::Invalid(Invalidity::Missing {
+                path: path.to_owned(),
+            }));
         }
         Err(source) => {
             return Err(ConfError::Stat {
@@ -90,9 +92,7 @@ pub fn client_config_state(path: &Path, now: SystemTime) -> Result<ConfState, Co
 /// `insecure-skip-tls-verify` copied, and cert and key both at `current_pem`; names
 /// `default-cluster`/`default-auth`/`default-context`, namespace `default`.
 pub fn kubelet_conf(bootstrap: &Config, current_pem: &Path) -> Result<Config, ConfError> {
-    let context = bootstrap
-        .context_or_current(None)
-        .map_err(ConfError::Bootstrap)?;
+    let context = bootstrap.context_or_current(None).map_err(ConfError::Bootstrap)?;
     let cluster = &bootstrap
         .cluster(&context.context.cluster)
         .ok_or_else(|| {
@@ -166,6 +166,9 @@ mod tests {
         ));
         write_conf(&path, &Config::from_bytes(VECTOR.as_bytes()).unwrap()).unwrap();
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

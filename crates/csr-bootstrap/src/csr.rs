@@ -101,7 +101,13 @@ pub fn client_csr(
         Naming::Digest => Some(digest_name(key.public_key_der(), &subject, usages)),
         Naming::Generated => None,
     };
-    Ok(csr_object(name, &request, client::SIGNER, usages, expiration_seconds))
+    Ok(csr_object(
+        name,
+        &request,
+        client::SIGNER,
+        usages,
+        expiration_seconds,
+    ))
 }
 
 /// A `CertificateSigningRequest` for `request`: named `name`, or `generateName: csr-` when
@@ -138,4 +144,3 @@ pub(crate) fn check_expiration(expiration_seconds: Option<i32>) -> Result<(), Er
         None => Ok(()),
     }
 }
-

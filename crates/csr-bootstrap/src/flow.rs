@@ -188,7 +188,11 @@ pub fn finish(
 }
 
 /// Writes `kubelet.conf` for the store's current pair and cleans up.
-fn complete(layout: &Layout, bootstrap: &Config, progress: &mut dyn FnMut(Progress)) -> Result<(), FlowError> {
+fn complete(
+    layout: &Layout,
+    bootstrap: &Config,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), FlowError> {
     write_conf(
         &layout.kubeconfig,
         &kubelet_conf(bootstrap, &layout.store.current_path())?,

@@ -62,7 +62,12 @@ pub struct KubeRenewer {
 
 impl KubeRenewer {
     /// A renewer of `node_name`'s `kind` certificate, checking issued certificates against `ca`.
-    pub fn new(credentials: Credentials, node_name: impl Into<String>, kind: Kind, ca: Vec<Certificate>) -> Self {
+    pub fn new(
+        credentials: Credentials,
+        node_name: impl Into<String>,
+        kind: Kind,
+        ca: Vec<Certificate>,
+    ) -> Self {
         Self {
             credentials,
             node_name: node_name.into(),

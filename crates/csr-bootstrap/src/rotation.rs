@@ -131,7 +131,10 @@ impl<C: Clock, R: Renew> Manager<C, R> {
         let now = self.clock.now();
         Ok(match self.store.current(now)? {
             Current::Valid(pair) => match pair.leaf() {
-                Some(leaf) => (rotation_deadline(leaf.not_before(), leaf.not_after(), (self.jitter)()), None),
+                Some(leaf) => (
+                    rotation_deadline(leaf.not_before(), leaf.not_after(), (self.jitter)()),
+                    None,
+                ),
                 None => (now, None),
             },
             Current::Invalid(why) => (now, Some(why)),
@@ -141,7 +144,10 @@ impl<C: Clock, R: Renew> Manager<C, R> {
     /// Waits for the deadline, then tries (fresh key each time, backing off) until a new pair
     /// is stored. The old pair stays current meanwhile; once it has expired, an
     /// [`RotationEvent::Expired`] is reported (once).
-    pub async fn rotate_once(&self, events: &mut (dyn FnMut(RotationEvent) + Send)) -> Result<PathBuf, RotationError> {
+    pub async fn rotate_once(
+        &self,
+        events: &mut (dyn FnMut(RotationEvent) + Send),
+    ) -> Result<PathBuf, RotationError> {
         let (deadline, invalid) = self.deadline()?;
         events(RotationEvent::Scheduled { deadline });
         let mut expired_reported = false;
@@ -270,7 +276,8 @@ mod tests {
     fn setup() -> Setup {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let ca_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let ca = CertificateAuthority::self_signed("kubernetes", ca_key, Validity::kubeadm(t0, 3650 * DAY)).unwrap();
+        let ca = CertificateAuthority::self_signed("kubernetes", ca_key, Validity::kubeadm(t0, 3650 * DAY))
+            .unwrap();
         Setup {
             clock: Arc::new(FakeClock {
                 now: Mutex::new(t0),
@@ -293,13 +300,19 @@ mod tests {
                 not_after: self.t0 + lifetime,
             });
             let cert = self.ca.issue(&profile, key.public_key_der()).unwrap();
-            self.store().update(&[cert.clone()], &key, self.t0).unwrap();
+            self.store()
+                .update(std::slice::from_ref(&cert), &key, self.t0)
+                .unwrap();
             cert
         }
         fn manager(&self, failures: &[&'static str]) -> Manager<Arc<FakeClock>, FakeRenewer> {
             let renewer = FakeRenewer {
                 clock: self.clock.clone(),
-                ca: CertificateAuthority::new(vec![self.ca.certificate().clone()], PrivateKey::from_pem(self.ca.key().to_pem().as_bytes()).unwrap()).unwrap(),
+                ca: CertificateAuthority::new(
+                    vec![self.ca.certificate().clone()],
+                    PrivateKey::from_pem(self.ca.key().to_pem().as_bytes()).unwrap(),
+                )
+                .unwrap(),
                 lifetime: 10 * DAY,
                 failures: Mutex::new(failures.iter().copied().collect()),
                 store: self.store(),
@@ -339,9 +352,19 @@ mod tests {
         let sleeps = s.clock.sleeps.lock().unwrap().clone();
         assert_eq!(
             sleeps,
-            [8 * DAY, Duration::from_secs(2), Duration::from_secs(4), Duration::from_secs(8)]
+            [
+                8 * DAY,
+                Duration::from_secs(2),
+                Duration::from_secs(4),
+                Duration::from_secs(8)
+            ]
         );
-        assert_eq!(events[0], RotationEvent::Scheduled { deadline: s.t0 + 8 * DAY });
+        assert_eq!(
+            events[0],
+            RotationEvent::Scheduled {
+                deadline: s.t0 + 8 * DAY
+            }
+        );
         let retries: Vec<Duration> = events
             .iter()
             .filter_map(|e| match e {
@@ -350,11 +373,16 @@ mod tests {
             })
             .collect();
         assert_eq!(retries, [2, 4, 8].map(Duration::from_secs));
-        assert_eq!(events.last(), Some(&RotationEvent::Rotated { path: path.clone() }));
+        assert_eq!(
+            events.last(),
+            Some(&RotationEvent::Rotated { path: path.clone() })
+        );
         // Every attempt ran while the old certificate was still current.
         let during = manager.renewer.current_during_attempts.lock().unwrap().clone();
         assert_eq!(during, vec![Some(old.clone()); 4]);
-        let Current::Valid(pair) = s.store().current(s.clock.now()).unwrap() else { panic!() };
+        let Current::Valid(pair) = s.store().current(s.clock.now()).unwrap() else {
+            panic!()
+        };
         assert_ne!(pair.leaf(), Some(&old));
         assert!(!events.iter().any(|e| matches!(e, RotationEvent::Expired { .. })));
     }
@@ -368,9 +396,15 @@ mod tests {
         let manager = s.manager(&failures);
         let mut events = Vec::new();
         manager.rotate_once(&mut |e| events.push(e)).await.unwrap();
-        let expired = events.iter().filter(|e| matches!(e, RotationEvent::Expired { .. })).count();
+        let expired = events
+            .iter()
+            .filter(|e| matches!(e, RotationEvent::Expired { .. }))
+            .count();
         assert_eq!(expired, 1);
-        let failed = events.iter().filter(|e| matches!(e, RotationEvent::AttemptFailed { .. })).count();
+        let failed = events
+            .iter()
+            .filter(|e| matches!(e, RotationEvent::AttemptFailed { .. }))
+            .count();
         assert_eq!(failed, 700);
     }
 
@@ -382,6 +416,9 @@ mod tests {
         manager.rotate_once(&mut |e| events.push(e)).await.unwrap();
         assert_eq!(events[0], RotationEvent::Scheduled { deadline: s.t0 });
         assert!(s.clock.sleeps.lock().unwrap().iter().all(|d| d.is_zero()));
-        assert!(matches!(s.store().current(s.clock.now()).unwrap(), Current::Valid(_)));
+        assert!(matches!(
+            s.store().current(s.clock.now()).unwrap(),
+            Current::Valid(_)
+        ));
     }
 }

@@ -108,7 +108,10 @@ mod tests {
         assert_eq!(csr.spec.usages.unwrap(), [DIGITAL_SIGNATURE, SERVER_AUTH]);
         let request = CertificateRequest::from_pem(&csr.spec.request.0).unwrap();
         assert_eq!(request.subject(), &node_subject("worker-1"));
-        assert_eq!(request.alt_names().ip_addresses(), ["10.0.0.21".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            request.alt_names().ip_addresses(),
+            ["10.0.0.21".parse::<IpAddr>().unwrap()]
+        );
         assert!(matches!(
             serving_csr("worker-1", &key, &[address("Hostname", "worker-1")], None),
             Err(Error::NoServingAddress)

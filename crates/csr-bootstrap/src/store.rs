@@ -145,7 +145,9 @@ pub fn check_pair(
         .first()
         .ok_or_else(|| unparsable("no certificate".to_owned()))?;
     if !leaf.matches_key(&key) {
-        return Err(Invalidity::KeyMismatch { path: path.to_owned() });
+        return Err(Invalidity::KeyMismatch {
+            path: path.to_owned(),
+        });
     }
     if let Some(expired) = chain.iter().find(|c| now > c.not_after()) {
         return Err(Invalidity::Expired {
@@ -222,9 +224,9 @@ impl CertStore {
         match kubetrust_fs::write_new(&path, key.to_pem().as_bytes(), Mode::PRIVATE) {
             Ok(()) => Ok(key),
             // Another process won the race: use its key, as the CSR name follows it.
-            Err(e) if e.operation() == Operation::CreateNew && path.exists() => self
-                .read_pending_key(&path)?
-                .ok_or(StoreError::Fs(e)),
+            Err(e) if e.operation() == Operation::CreateNew && path.exists() => {
+                self.read_pending_key(&path)?.ok_or(StoreError::Fs(e))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -258,7 +260,12 @@ impl CertStore {
     /// Stores a new pair: the timestamped file (certificates, then the key), then the atomic
     /// switch of `current` to it. Returns the timestamped file's path. The previous files stay,
     /// as the kubelet leaves them.
-    pub fn update(&self, chain: &[Certificate], key: &PrivateKey, now: SystemTime) -> Result<PathBuf, StoreError> {
+    pub fn update(
+        &self,
+        chain: &[Certificate],
+        key: &PrivateKey,
+        now: SystemTime,
+    ) -> Result<PathBuf, StoreError> {
         if !chain.first().is_some_and(|leaf| leaf.matches_key(key)) {
             return Err(StoreError::PairMismatch);
         }
@@ -327,7 +334,12 @@ mod tests {
 
     fn ca(now: SystemTime) -> CertificateAuthority {
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        CertificateAuthority::self_signed("kubernetes", key, Validity::kubeadm(now, Duration::from_secs(86400))).unwrap()
+        CertificateAuthority::self_signed(
+            "kubernetes",
+            key,
+            Validity::kubeadm(now, Duration::from_secs(86400)),
+        )
+        .unwrap()
     }
 
     fn mode(path: &Path) -> u32 {
@@ -352,8 +364,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = CertStore::kubelet_client(dir.path());
         std::fs::write(store.pending_key_path(), b"garbage").unwrap();
-        let error = store.load_or_create_pending_key(KeyAlgorithm::EcdsaP256).unwrap_err();
-        assert!(matches!(error, StoreError::PendingKeyUnparsable { .. }), "{error}");
+        let error = store
+            .load_or_create_pending_key(KeyAlgorithm::EcdsaP256)
+            .unwrap_err();
+        assert!(
+            matches!(error, StoreError::PendingKeyUnparsable { .. }),
+            "{error}"
+        );
         assert_eq!(std::fs::read(store.pending_key_path()).unwrap(), b"garbage");
     }
 
@@ -363,22 +380,40 @@ mod tests {
         let now = SystemTime::now();
         let ca = ca(now);
         let store = CertStore::kubelet_client(dir.path());
-        assert!(matches!(store.current(now).unwrap(), Current::Invalid(Invalidity::Missing { .. })));
+        assert!(matches!(
+            store.current(now).unwrap(),
+            Current::Invalid(Invalidity::Missing { .. })
+        ));
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let cert = ca.issue(&CertProfile::client(node_subject("n"), now), key.public_key_der()).unwrap();
+        let cert = ca
+            .issue(&CertProfile::client(node_subject("n"), now), key.public_key_der())
+            .unwrap();
         let file = store.update(std::slice::from_ref(&cert), &key, now).unwrap();
         assert_eq!(mode(&file), 0o600);
-        assert!(file.file_name().unwrap().to_str().unwrap().starts_with("kubelet-client-20"));
+        assert!(
+            file.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("kubelet-client-20")
+        );
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(text.contains("-----BEGIN EC PRIVATE KEY-----"));
         assert_eq!(std::fs::read_link(store.current_path()).unwrap(), file);
-        let Current::Valid(pair) = store.current(now).unwrap() else { panic!("not valid") };
+        let Current::Valid(pair) = store.current(now).unwrap() else {
+            panic!("not valid")
+        };
         assert_eq!(pair.leaf(), Some(&cert));
 
         let later = now + Duration::from_secs(2);
         let key2 = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let cert2 = ca.issue(&CertProfile::client(node_subject("n"), later), key2.public_key_der()).unwrap();
+        let cert2 = ca
+            .issue(
+                &CertProfile::client(node_subject("n"), later),
+                key2.public_key_der(),
+            )
+            .unwrap();
         assert!(matches!(
             store.update(std::slice::from_ref(&cert2), &key, later),
             Err(StoreError::PairMismatch)
@@ -395,11 +430,16 @@ mod tests {
         let now = SystemTime::now();
         let ca = ca(now);
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let cert = ca.issue(&CertProfile::client(node_subject("n"), now), key.public_key_der()).unwrap();
+        let cert = ca
+            .issue(&CertProfile::client(node_subject("n"), now), key.public_key_der())
+            .unwrap();
         let store = CertStore::kubelet_client(dir.path());
-        store.update(&[cert.clone()], &key, now).unwrap();
+        store.update(std::slice::from_ref(&cert), &key, now).unwrap();
         let after = cert.not_after() + Duration::from_secs(1);
-        assert!(matches!(store.current(after).unwrap(), Current::Invalid(Invalidity::Expired { .. })));
+        assert!(matches!(
+            store.current(after).unwrap(),
+            Current::Invalid(Invalidity::Expired { .. })
+        ));
 
         let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
         let mismatched = format!("{}{}", cert.to_pem(), other.to_pem().as_str());
@@ -420,11 +460,13 @@ mod tests {
         let now = SystemTime::now();
         let ca = ca(now);
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let cert = ca.issue(&CertProfile::client(node_subject("n"), now), key.public_key_der()).unwrap();
+        let cert = ca
+            .issue(&CertProfile::client(node_subject("n"), now), key.public_key_der())
+            .unwrap();
         let store = CertStore::kubelet_client(dir.path());
         std::fs::write(store.current_path(), b"x").unwrap();
         assert!(matches!(
-            store.update(&[cert.clone()], &key, now),
+            store.update(std::slice::from_ref(&cert), &key, now),
             Err(StoreError::CurrentNotSymlink { .. })
         ));
         std::fs::remove_file(store.current_path()).unwrap();

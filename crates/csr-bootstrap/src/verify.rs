@@ -34,7 +34,9 @@ pub enum VerifyError {
     #[error("issued certificate check \"key\": the certificate is not for our private key")]
     KeyMismatch,
     /// The leaf does not chain to the cluster CA (through the intermediates that follow it).
-    #[error("issued certificate check \"chain\": the certificate (issuer {issuer:?}) does not chain to the cluster CA")]
+    #[error(
+        "issued certificate check \"chain\": the certificate (issuer {issuer:?}) does not chain to the cluster CA"
+    )]
     UntrustedIssuer {
         /// The leaf's issuer, for the operator.
         issuer: String,
@@ -65,7 +67,11 @@ pub enum VerifyError {
 
 /// Checks `status.certificate` (leaf first, then intermediates) against what was requested and
 /// returns the parsed chain. The checks run in the order of [`VerifyError`]'s variants.
-pub fn verify_issued(pem: &[u8], expected: &Expected<'_>, now: SystemTime) -> Result<Vec<Certificate>, VerifyError> {
+pub fn verify_issued(
+    pem: &[u8],
+    expected: &Expected<'_>,
+    now: SystemTime,
+) -> Result<Vec<Certificate>, VerifyError> {
     let chain = Certificate::chain_from_pem(pem).map_err(|e| VerifyError::Unparsable {
         reason: e.to_string(),
     })?;

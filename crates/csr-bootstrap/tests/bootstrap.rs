@@ -112,7 +112,20 @@ async fn bootstraps_then_does_nothing_the_second_time() {
             let (key, name, request) = n.pending();
             vec![
                 post(201, &csr_json(&name, &request, UID, "1", &[], None)),
-                list(&name, &csr_list("2", vec![csr_json(&name, &request, UID, "2", &[APPROVED], Some(&n.issue(&key)))])),
+                list(
+                    &name,
+                    &csr_list(
+                        "2",
+                        vec![csr_json(
+                            &name,
+                            &request,
+                            UID,
+                            "2",
+                            &[APPROVED],
+                            Some(&n.issue(&key)),
+                        )],
+                    ),
+                ),
             ]
         })
         .await;
@@ -125,7 +138,11 @@ async fn bootstraps_then_does_nothing_the_second_time() {
     assert_eq!(written.current_context, "default-context");
     assert_eq!(
         written.users[0].user.client_certificate,
-        n.dir.path().join("pki/kubelet-client-current.pem").to_str().unwrap()
+        n.dir
+            .path()
+            .join("pki/kubelet-client-current.pem")
+            .to_str()
+            .unwrap()
     );
     assert!(!n.dir.path().join("pki/kubelet-client.key.tmp").exists());
     assert!(!n.dir.path().join("bootstrap-kubelet.conf").exists());
@@ -144,13 +161,24 @@ async fn bootstraps_then_does_nothing_the_second_time() {
         .collect();
     assert_eq!(
         kinds,
-        ["needed", "key", "requesting", "issued", "stored", "kubeconfig", "removed"]
+        [
+            "needed",
+            "key",
+            "requesting",
+            "issued",
+            "stored",
+            "kubeconfig",
+            "removed"
+        ]
     );
 
     // Second run: no request at all (the scripted server would fail on an unexpected one).
     let (result, events) = n.run(&options, |_| vec![]).await;
     result.unwrap();
-    assert!(matches!(events[..], [Progress::AlreadyBootstrapped { .. }]), "{events:?}");
+    assert!(
+        matches!(events[..], [Progress::AlreadyBootstrapped { .. }]),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
@@ -162,29 +190,52 @@ async fn a_restarted_bootstrap_reuses_its_key_and_adopts_its_csr() {
             let (_, name, request) = n.pending();
             vec![
                 post(201, &csr_json(&name, &request, UID, "1", &[], None)),
-                list(&name, &csr_list("1", vec![csr_json(&name, &request, UID, "1", &[], None)])),
+                list(
+                    &name,
+                    &csr_list("1", vec![csr_json(&name, &request, UID, "1", &[], None)]),
+                ),
                 Step::Hang,
             ]
         })
         .await;
     let error = result.unwrap_err();
-    assert!(matches!(error, BootstrapError::Request(ClientError::Timeout { .. })), "{error:?}");
+    assert!(
+        matches!(error, BootstrapError::Request(ClientError::Timeout { .. })),
+        "{error:?}"
+    );
     let (key_before, name_before, _) = n.pending();
 
     let second = n.options(Duration::from_secs(10));
     let (result, _) = n
         .run(&second, |n| {
             let (key, name, request) = n.pending();
-            assert_eq!(name, name_before, "the restarted bootstrap must ask under the same name");
+            assert_eq!(
+                name, name_before,
+                "the restarted bootstrap must ask under the same name"
+            );
             vec![
                 post(409, &status(409, "AlreadyExists")),
                 get(&name, 200, &csr_json(&name, &request, UID, "1", &[], None)),
-                list(&name, &csr_list("3", vec![csr_json(&name, &request, UID, "3", &[APPROVED], Some(&n.issue(&key)))])),
+                list(
+                    &name,
+                    &csr_list(
+                        "3",
+                        vec![csr_json(
+                            &name,
+                            &request,
+                            UID,
+                            "3",
+                            &[APPROVED],
+                            Some(&n.issue(&key)),
+                        )],
+                    ),
+                ),
             ]
         })
         .await;
     result.unwrap();
-    let ConfState::Valid(pair) = client_config_state(&n.dir.path().join("kubelet.conf"), SystemTime::now()).unwrap()
+    let ConfState::Valid(pair) =
+        client_config_state(&n.dir.path().join("kubelet.conf"), SystemTime::now()).unwrap()
     else {
         panic!("kubelet.conf is not valid")
     };
@@ -201,13 +252,32 @@ async fn a_refused_certificate_writes_nothing() {
             let stranger = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
             vec![
                 post(201, &csr_json(&name, &request, UID, "1", &[], None)),
-                list(&name, &csr_list("2", vec![csr_json(&name, &request, UID, "2", &[APPROVED], Some(&n.issue(&stranger)))])),
+                list(
+                    &name,
+                    &csr_list(
+                        "2",
+                        vec![csr_json(
+                            &name,
+                            &request,
+                            UID,
+                            "2",
+                            &[APPROVED],
+                            Some(&n.issue(&stranger)),
+                        )],
+                    ),
+                ),
             ]
         })
         .await;
     let error = result.unwrap_err();
-    assert!(matches!(error, BootstrapError::Request(ClientError::Refused { .. })), "{error:?}");
+    assert!(
+        matches!(error, BootstrapError::Request(ClientError::Refused { .. })),
+        "{error:?}"
+    );
     assert!(!n.dir.path().join("kubelet.conf").exists());
     assert!(!n.dir.path().join("pki/kubelet-client-current.pem").exists());
-    assert!(n.dir.path().join("pki/kubelet-client.key.tmp").exists(), "the pending key stays for a retry");
+    assert!(
+        n.dir.path().join("pki/kubelet-client.key.tmp").exists(),
+        "the pending key stays for a retry"
+    );
 }

@@ -30,8 +30,12 @@ struct Fixture {
 
 fn new_ca(now: SystemTime) -> CertificateAuthority {
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    CertificateAuthority::self_signed("kubernetes", key, Validity::kubeadm(now, Duration::from_secs(86400 * 3650)))
-        .unwrap()
+    CertificateAuthority::self_signed(
+        "kubernetes",
+        key,
+        Validity::kubeadm(now, Duration::from_secs(86400 * 3650)),
+    )
+    .unwrap()
 }
 
 fn fixture() -> Fixture {
@@ -62,7 +66,10 @@ impl Fixture {
     }
     fn issued(&self) -> String {
         self.ca
-            .issue(&CertProfile::client(node_subject("worker-1"), self.now), self.key.public_key_der())
+            .issue(
+                &CertProfile::client(node_subject("worker-1"), self.now),
+                self.key.public_key_der(),
+            )
             .unwrap()
             .to_pem()
     }
@@ -102,7 +109,6 @@ async fn run(f: &Fixture, script: Vec<Step>, options: Options) -> Result<Issued,
     result
 }
 
-
 #[tokio::test]
 async fn happy_path_watch_delivers_approval_then_certificate() {
     let f = fixture();
@@ -128,7 +134,10 @@ async fn already_exists_and_ours_is_adopted() {
     let script = vec![
         post(409, &status(409, "AlreadyExists")),
         get(&name, 200, &f.object("7", &[], None)),
-        list(&name, &f.list("7", vec![f.object("7", &[APPROVED], Some(&f.issued()))])),
+        list(
+            &name,
+            &f.list("7", vec![f.object("7", &[APPROVED], Some(&f.issued()))]),
+        ),
     ];
     let issued = run(&f, script, options()).await.unwrap();
     assert_eq!(issued.name, name);
@@ -146,7 +155,10 @@ async fn already_exists_with_another_key_is_refused_by_name() {
         get(&name, 200, &f.object_with(&their_pem, UID, "7", &[], None)),
     ];
     let error = run(&f, script, options()).await.unwrap_err();
-    assert!(matches!(&error, Error::NotOurs { name: n, .. } if *n == name), "{error:?}");
+    assert!(
+        matches!(&error, Error::NotOurs { name: n, .. } if *n == name),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("another public key"), "{error}");
 }
 
@@ -168,30 +180,57 @@ async fn already_exists_and_denied_is_reported_as_denied() {
 async fn denied_carries_reason_and_message() {
     let f = fixture();
     let name = f.name();
-    let denied = f.object("2", &[("Denied", "KubectlDeny", "This CSR was denied by kubectl certificate deny.")], None);
+    let denied = f.object(
+        "2",
+        &[(
+            "Denied",
+            "KubectlDeny",
+            "This CSR was denied by kubectl certificate deny.",
+        )],
+        None,
+    );
     let script = vec![
         post(201, &f.object("1", &[], None)),
         list(&name, &f.list("1", vec![f.object("1", &[], None)])),
         watch(&name, "1", 200, event("MODIFIED", denied)),
     ];
     let error = run(&f, script, options()).await.unwrap_err();
-    let Error::Denied { reason, message, .. } = &error else { panic!("{error:?}") };
+    let Error::Denied { reason, message, .. } = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(reason, "KubectlDeny");
     assert_eq!(message, "This CSR was denied by kubectl certificate deny.");
-    assert!(error.to_string().contains("is denied, reason: KubectlDeny"), "{error}");
+    assert!(
+        error.to_string().contains("is denied, reason: KubectlDeny"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn failed_condition_fails_at_once() {
     let f = fixture();
     let name = f.name();
-    let failed = f.object("3", &[APPROVED, ("Failed", "SignerValidationFailure", "DNS or IP subjectAltName is not allowed")], None);
+    let failed = f.object(
+        "3",
+        &[
+            APPROVED,
+            (
+                "Failed",
+                "SignerValidationFailure",
+                "DNS or IP subjectAltName is not allowed",
+            ),
+        ],
+        None,
+    );
     let script = vec![
         post(201, &f.object("1", &[], None)),
         list(&name, &f.list("1", vec![failed])),
     ];
     let error = run(&f, script, options()).await.unwrap_err();
-    assert!(matches!(&error, Error::Failed { reason, .. } if reason == "SignerValidationFailure"), "{error:?}");
+    assert!(
+        matches!(&error, Error::Failed { reason, .. } if reason == "SignerValidationFailure"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -206,14 +245,23 @@ async fn deletion_and_uid_change_fail() {
     let error = run(&f, script, options()).await.unwrap_err();
     assert!(matches!(error, Error::Deleted { .. }), "{error:?}");
 
-    let replaced = f.object_with(&f.request_pem(), "another-uid", "4", &[APPROVED], Some(&f.issued()));
+    let replaced = f.object_with(
+        &f.request_pem(),
+        "another-uid",
+        "4",
+        &[APPROVED],
+        Some(&f.issued()),
+    );
     let script = vec![
         post(201, &f.object("1", &[], None)),
         list(&name, &f.list("1", vec![f.object("1", &[], None)])),
         watch(&name, "1", 200, event("MODIFIED", replaced)),
     ];
     let error = run(&f, script, options()).await.unwrap_err();
-    assert!(matches!(&error, Error::UidChanged { actual, .. } if actual == "another-uid"), "{error:?}");
+    assert!(
+        matches!(&error, Error::UidChanged { actual, .. } if actual == "another-uid"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -227,9 +275,19 @@ async fn ended_watch_resumes_from_the_last_resource_version() {
     let script = vec![
         post(201, &f.object("1", &[], None)),
         list(&name, &f.list("1", vec![f.object("1", &[], None)])),
-        watch(&name, "1", 200, event("MODIFIED", f.object("5", &[APPROVED], None))),
+        watch(
+            &name,
+            "1",
+            200,
+            event("MODIFIED", f.object("5", &[APPROVED], None)),
+        ),
         watch(&name, "5", 200, bookmark),
-        watch(&name, "9", 200, event("MODIFIED", f.object("11", &[APPROVED], Some(&f.issued())))),
+        watch(
+            &name,
+            "9",
+            200,
+            event("MODIFIED", f.object("11", &[APPROVED], Some(&f.issued()))),
+        ),
     ];
     run(&f, script, options()).await.unwrap();
 }
@@ -238,10 +296,7 @@ async fn ended_watch_resumes_from_the_last_resource_version() {
 async fn gone_relists() {
     let f = fixture();
     let name = f.name();
-    let gone_event = format!(
-        "{}\n",
-        json!({"type": "ERROR", "object": status(410, "Expired")})
-    );
+    let gone_event = format!("{}\n", json!({"type": "ERROR", "object": status(410, "Expired")}));
     let script = vec![
         post(201, &f.object("1", &[], None)),
         list(&name, &f.list("1", vec![f.object("1", &[], None)])),
@@ -249,7 +304,12 @@ async fn gone_relists() {
         list(&name, &f.list("20", vec![f.object("20", &[], None)])),
         watch(&name, "20", 200, gone_event),
         list(&name, &f.list("30", vec![f.object("30", &[APPROVED], None)])),
-        watch(&name, "30", 200, event("MODIFIED", f.object("31", &[APPROVED], Some(&f.issued())))),
+        watch(
+            &name,
+            "30",
+            200,
+            event("MODIFIED", f.object("31", &[APPROVED], Some(&f.issued()))),
+        ),
     ];
     run(&f, script, options()).await.unwrap();
 }
@@ -269,7 +329,10 @@ async fn server_errors_are_retried() {
             status: 503,
             body: status(503, "ServiceUnavailable").to_string(),
         },
-        list(&name, &f.list("1", vec![f.object("1", &[APPROVED], Some(&f.issued()))])),
+        list(
+            &name,
+            &f.list("1", vec![f.object("1", &[APPROVED], Some(&f.issued()))]),
+        ),
     ];
     run(&f, script, options()).await.unwrap();
 }
@@ -302,10 +365,15 @@ async fn timeout_names_the_wait_and_the_state() {
     let error = run(&f, script, options().with_timeout(Duration::from_millis(200)))
         .await
         .unwrap_err();
-    let Error::Timeout { waited, state, .. } = &error else { panic!("{error:?}") };
+    let Error::Timeout { waited, state, .. } = &error else {
+        panic!("{error:?}")
+    };
     assert!(*waited >= Duration::from_millis(200));
     assert_eq!(*state, CsrState::Approved);
-    assert!(error.to_string().contains("approved, waiting to be issued"), "{error}");
+    assert!(
+        error.to_string().contains("approved, waiting to be issued"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -315,24 +383,31 @@ async fn bad_issued_certificates_are_refused() {
     let other_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
     let profile = CertProfile::client(node_subject("worker-1"), f.now);
     let wrong_key = f.ca.issue(&profile, other_key.public_key_der()).unwrap().to_pem();
-    let wrong_ca = new_ca(f.now).issue(&profile, f.key.public_key_der()).unwrap().to_pem();
-    let wrong_subject = f
-        .ca
-        .issue(&CertProfile::client(node_subject("worker-2"), f.now), f.key.public_key_der())
+    let wrong_ca = new_ca(f.now)
+        .issue(&profile, f.key.public_key_der())
         .unwrap()
         .to_pem();
-    let expired = f
-        .ca
-        .issue(
+    let wrong_subject =
+        f.ca.issue(
+            &CertProfile::client(node_subject("worker-2"), f.now),
+            f.key.public_key_der(),
+        )
+        .unwrap()
+        .to_pem();
+    let expired =
+        f.ca.issue(
             &CertProfile::client(node_subject("worker-1"), f.now - Duration::from_secs(400 * 86400)),
             f.key.public_key_der(),
         )
         .unwrap()
         .to_pem();
-    let cases: [(&str, fn(&VerifyError) -> bool); 4] = [
+    type Check = fn(&VerifyError) -> bool;
+    let cases: [(&str, Check); 4] = [
         (&wrong_key, |e| *e == VerifyError::KeyMismatch),
         (&wrong_ca, |e| matches!(e, VerifyError::UntrustedIssuer { .. })),
-        (&wrong_subject, |e| matches!(e, VerifyError::SubjectMismatch { .. })),
+        (&wrong_subject, |e| {
+            matches!(e, VerifyError::SubjectMismatch { .. })
+        }),
         (&expired, |e| matches!(e, VerifyError::NotValidNow { .. })),
     ];
     for (cert, check) in cases {
@@ -341,7 +416,9 @@ async fn bad_issued_certificates_are_refused() {
             list(&name, &f.list("1", vec![f.object("1", &[APPROVED], Some(cert))])),
         ];
         let error = run(&f, script, options()).await.unwrap_err();
-        let Error::Refused { source, .. } = &error else { panic!("{error:?}") };
+        let Error::Refused { source, .. } = &error else {
+            panic!("{error:?}")
+        };
         assert!(check(source), "{source:?}");
     }
 }

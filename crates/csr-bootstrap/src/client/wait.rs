@@ -115,7 +115,9 @@ pub(crate) async fn wait_for_certificate(
                 let list = transient(options, || api.list(&params))
                     .await
                     .map_err(api_error("list", name))?;
-                let object = list.items.first().ok_or_else(|| Error::Deleted { name: name.to_owned() })?;
+                let object = list.items.first().ok_or_else(|| Error::Deleted {
+                    name: name.to_owned(),
+                })?;
                 match judge(object, name, uid)? {
                     Ok(certificate) => return Ok(certificate),
                     Err(seen) => *state = seen,
@@ -153,7 +155,11 @@ pub(crate) async fn wait_for_certificate(
                         Err(seen) => *state = seen,
                     }
                 }
-                Ok(WatchEvent::Deleted(_)) => return Err(Error::Deleted { name: name.to_owned() }),
+                Ok(WatchEvent::Deleted(_)) => {
+                    return Err(Error::Deleted {
+                        name: name.to_owned(),
+                    });
+                }
                 Ok(WatchEvent::Bookmark(bookmark)) => {
                     events += 1;
                     last = bookmark.metadata.resource_version;
@@ -195,7 +201,9 @@ async fn poll(
         let object = match transient(options, || api.get(name)).await {
             Ok(object) => object,
             Err(kube::Error::Api(status)) if status.code == 404 => {
-                return Err(Error::Deleted { name: name.to_owned() });
+                return Err(Error::Deleted {
+                    name: name.to_owned(),
+                });
             }
             Err(e) => return Err(api_error("get", name)(e)),
         };

@@ -172,7 +172,10 @@ pub fn query(request: &Request<Body>) -> Vec<(String, String)> {
 pub async fn serve(mut handle: Handle, script: Vec<Step>) {
     let mut held = Vec::new();
     for (i, step) in script.into_iter().enumerate() {
-        let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("step {i}: no request"));
+        let (request, send) = handle
+            .next_request()
+            .await
+            .unwrap_or_else(|| panic!("step {i}: no request"));
         match step {
             Step::Hang => held.push(send),
             Step::Reply {
@@ -192,7 +195,10 @@ pub async fn serve(mut handle: Handle, script: Vec<Step>) {
                     );
                 }
                 if want.iter().all(|(k, _)| *k != "watch") {
-                    assert!(got.iter().all(|(k, _)| k != "watch"), "step {i}: unexpected watch");
+                    assert!(
+                        got.iter().all(|(k, _)| k != "watch"),
+                        "step {i}: unexpected watch"
+                    );
                 }
                 send.send_response(
                     Response::builder()
@@ -208,4 +214,3 @@ pub async fn serve(mut handle: Handle, script: Vec<Step>) {
     tokio::time::sleep(Duration::from_millis(400)).await;
     drop(held);
 }
-
