@@ -12,10 +12,15 @@
 use std::time::{Duration, SystemTime};
 
 use http::Method;
+use k8s_openapi::api::core::v1::NodeAddress;
 use kubetrust_csr_bootstrap::client::{self, CsrState, Error, Issued, Options};
-use kubetrust_csr_bootstrap::csr::{Naming, node_subject};
+use kubetrust_csr_bootstrap::csr::{Naming, client_csr, node_subject};
+use kubetrust_csr_bootstrap::renew::{Credentials, Kind, KubeRenewer};
+use kubetrust_csr_bootstrap::rotation::Renew as _;
 use kubetrust_csr_bootstrap::verify::VerifyError;
-use kubetrust_pki::{CertProfile, Certificate, CertificateAuthority, KeyAlgorithm, PrivateKey, Validity};
+use kubetrust_pki::{
+    AltNames, CertProfile, Certificate, CertificateAuthority, ExtKeyUsage, KeyAlgorithm, PrivateKey, Validity,
+};
 use serde_json::{Value, json};
 
 mod common;
@@ -117,7 +122,19 @@ async fn happy_path_watch_delivers_approval_then_certificate() {
     let watch_body = event("MODIFIED", f.object("2", &[APPROVED], None))
         + &event("MODIFIED", f.object("3", &[APPROVED], Some(&cert)));
     let script = vec![
-        post(201, &f.object("1", &[], None)),
+        Step::Posted {
+            // The digest name is bound to our public key.
+            expect: vec![
+                ("/metadata/name", json!(name)),
+                (
+                    "/spec/signerName",
+                    json!("kubernetes.io/kube-apiserver-client-kubelet"),
+                ),
+                ("/spec/usages", json!(["digital signature", "client auth"])),
+            ],
+            status: 201,
+            body: f.object("1", &[], None).to_string(),
+        },
         list(&name, &f.list("1", vec![f.object("1", &[], None)])),
         watch(&name, "1", 200, watch_body),
     ];
@@ -421,4 +438,123 @@ async fn bad_issued_certificates_are_refused() {
         };
         assert!(check(source), "{source:?}");
     }
+}
+
+#[tokio::test]
+async fn serving_certificate_with_generated_name() {
+    let f = fixture();
+    let addresses = [NodeAddress {
+        type_: "InternalIP".into(),
+        address: "10.0.0.21".into(),
+    }];
+    let ca = vec![f.ca.certificate().clone()];
+    let request = client::Request::kubelet_serving("worker-1", &f.key, &addresses, None, ca).unwrap();
+    let request_pem = String::from_utf8(request.csr().spec.request.0.clone()).unwrap();
+    let object = |rv: &str, conditions: &[(&str, &str, &str)], certificate: Option<&str>| {
+        let mut object = common::csr_json("csr-x7k2p", &request_pem, UID, rv, conditions, certificate);
+        object["spec"]["signerName"] = json!("kubernetes.io/kubelet-serving");
+        object
+    };
+    let alt_names = AltNames::from_parts([], ["10.0.0.21".parse().unwrap()]);
+    let serving = |usages: Vec<ExtKeyUsage>| {
+        f.ca.issue(
+            &CertProfile::server(node_subject("worker-1"), alt_names.clone(), f.now).with_usages(usages),
+            f.key.public_key_der(),
+        )
+        .unwrap()
+        .to_pem()
+    };
+    let good = serving(vec![ExtKeyUsage::ServerAuth]);
+    let client_only = serving(vec![ExtKeyUsage::ClientAuth]);
+    for (certificate, ok) in [(&good, true), (&client_only, false)] {
+        let script = vec![
+            Step::Posted {
+                expect: vec![
+                    ("/metadata/generateName", json!("csr-")),
+                    ("/spec/signerName", json!("kubernetes.io/kubelet-serving")),
+                    ("/spec/usages", json!(["digital signature", "server auth"])),
+                ],
+                status: 201,
+                body: object("1", &[], None).to_string(),
+            },
+            list(
+                "csr-x7k2p",
+                &f.list("2", vec![object("2", &[APPROVED], Some(certificate))]),
+            ),
+        ];
+        let (mock, handle) = common::mock();
+        let options = options();
+        let (result, ()) = tokio::join!(
+            client::request_certificate(&mock, &request, &options),
+            serve(handle, script)
+        );
+        match (result, ok) {
+            (Ok(issued), true) => assert_eq!(issued.name, "csr-x7k2p"),
+            (Err(Error::Refused { source, .. }), false) => assert_eq!(
+                source,
+                VerifyError::MissingUsage {
+                    usage: ExtKeyUsage::ServerAuth
+                }
+            ),
+            (other, _) => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn kube_renewer_sends_a_fresh_generated_request() {
+    let f = fixture();
+    let (mock, handle) = common::mock();
+    let renewer = KubeRenewer::new(
+        Credentials::Client(mock),
+        "worker-1",
+        Kind::Client,
+        vec![f.ca.certificate().clone()],
+    )
+    .with_options(options());
+    let fresh = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let request_pem = String::from_utf8(
+        client_csr("worker-1", &fresh, Naming::Generated, None)
+            .unwrap()
+            .spec
+            .request
+            .0,
+    )
+    .unwrap();
+    let issued =
+        f.ca.issue(
+            &CertProfile::client(node_subject("worker-1"), f.now),
+            fresh.public_key_der(),
+        )
+        .unwrap()
+        .to_pem();
+    let script = vec![
+        Step::Posted {
+            expect: vec![
+                ("/metadata/generateName", json!("csr-")),
+                (
+                    "/spec/signerName",
+                    json!("kubernetes.io/kube-apiserver-client-kubelet"),
+                ),
+            ],
+            status: 201,
+            body: common::csr_json("csr-b4d7q", &request_pem, UID, "1", &[], None).to_string(),
+        },
+        list(
+            "csr-b4d7q",
+            &f.list(
+                "2",
+                vec![common::csr_json(
+                    "csr-b4d7q",
+                    &request_pem,
+                    UID,
+                    "2",
+                    &[APPROVED],
+                    Some(&issued),
+                )],
+            ),
+        ),
+    ];
+    let (chain, ()) = tokio::join!(renewer.renew(&fresh), serve(handle, script));
+    assert!(chain.unwrap()[0].matches_key(&fresh));
 }

@@ -92,6 +92,12 @@ pub enum Step {
         status: u16,
         body: String,
     },
+    /// Expect a POST of a CSR whose JSON has these values at these JSON pointers; answer.
+    Posted {
+        expect: Vec<(&'static str, Value)>,
+        status: u16,
+        body: String,
+    },
     /// Take the request and never answer (until the test is over).
     Hang,
 }
@@ -178,6 +184,22 @@ pub async fn serve(mut handle: Handle, script: Vec<Step>) {
             .unwrap_or_else(|| panic!("step {i}: no request"));
         match step {
             Step::Hang => held.push(send),
+            Step::Posted { expect, status, body } => {
+                assert_eq!(request.method(), Method::POST, "step {i}: {}", request.uri());
+                assert_eq!(request.uri().path(), CSRS, "step {i}");
+                let sent: Value =
+                    serde_json::from_slice(&request.into_body().collect_bytes().await.unwrap()).unwrap();
+                for (pointer, want) in &expect {
+                    assert_eq!(sent.pointer(pointer), Some(want), "step {i}: {pointer} in {sent}");
+                }
+                send.send_response(
+                    Response::builder()
+                        .status(status)
+                        .header("content-type", "application/json")
+                        .body(Body::from(body.into_bytes()))
+                        .unwrap(),
+                );
+            }
             Step::Reply {
                 method,
                 path,
