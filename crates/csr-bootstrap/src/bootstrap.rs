@@ -83,6 +83,17 @@ pub enum BootstrapError {
 }
 
 /// Bootstraps `node_name` with the credentials of `bootstrap` (see the module docs).
+///
+/// ```no_run
+/// use kubetrust_csr_bootstrap::bootstrap::{BootstrapOptions, bootstrap};
+/// use kubetrust_csr_bootstrap::flow::Layout;
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = kubetrust_kubeconfig::Config::from_file("/etc/kubernetes/bootstrap-kubelet.conf")?;
+/// let layout = Layout::default().with_remove_after("/etc/kubernetes/bootstrap-kubelet.conf");
+/// let options = BootstrapOptions::default().with_layout(layout);
+/// bootstrap(&config, "worker-1", &options, &mut |step| println!("[kubelet-start] {step:?}")).await?;
+/// # Ok(()) }
+/// ```
 pub async fn bootstrap(
     bootstrap: &Config,
     node_name: &str,

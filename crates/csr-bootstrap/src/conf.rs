@@ -116,9 +116,13 @@ pub fn kubelet_conf(bootstrap: &Config, current_pem: &Path) -> Result<Config, Co
     Ok(config)
 }
 
-/// Writes `config` to `path` atomically with mode 0600 (it names the node's private key).
+/// Writes `config` to `path` atomically with mode 0600 (it names the node's private key),
+/// creating a missing parent directory (0755).
 pub fn write_conf(path: &Path, config: &Config) -> Result<(), ConfError> {
     let yaml = config.to_yaml().map_err(ConfError::Encode)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        kubetrust_fs::create_dir_all(parent, Mode::PUBLIC_DIR)?;
+    }
     kubetrust_fs::write_atomic(path, yaml.as_bytes(), Mode::PRIVATE)?;
     Ok(())
 }
@@ -164,6 +168,8 @@ mod tests {
             client_config_state(&path, now).unwrap(),
             ConfState::Invalid(Invalidity::Unparsable { .. })
         ));
+        let nested = dir.path().join("etc/kubernetes/kubelet.conf");
+        write_conf(&nested, &Config::from_bytes(VECTOR.as_bytes()).unwrap()).unwrap();
         write_conf(&path, &Config::from_bytes(VECTOR.as_bytes()).unwrap()).unwrap();
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(

@@ -3,7 +3,7 @@
 //! `generateName: csr-` request per attempt, exponential backoff, and the old pair kept in use
 //! until the new one is stored. Time and the request itself come in through traits ([`Clock`],
 //! [`Renew`]) so tests run a year of rotation in milliseconds; the network implementation of
-//! [`Renew`] is [`KubeRenewer`](crate::renew::KubeRenewer) (feature `kube`).
+//! [`Renew`] is `renew::KubeRenewer` (feature `kube`).
 
 use std::future::Future;
 use std::path::PathBuf;
