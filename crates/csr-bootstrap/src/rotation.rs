@@ -9,7 +9,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use kubetrust_pki::{Certificate, KeyAlgorithm, PrivateKey};
+use kubetrust_pki::{AltNames, Certificate, KeyAlgorithm, PrivateKey, Subject};
 
 use crate::store::{CertStore, Current, Invalidity, StoreError};
 
@@ -46,6 +46,39 @@ pub fn rotation_deadline(not_before: SystemTime, not_after: SystemTime, fraction
 /// (client-go: backoff 2 s × 2 for 5 steps, then a 32 s poll).
 pub fn backoff_delay(attempt: u32) -> Duration {
     Duration::from_secs(2_u64 << attempt.min(4))
+}
+
+/// What the current certificate must still carry (client-go's template check, spec §6.2): the
+/// CN, every O, every DNS name and IP (extras in the certificate are fine). A certificate that
+/// no longer satisfies it — the node was renamed, its addresses changed — is rotated at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Template {
+    /// The subject requested.
+    pub subject: Subject,
+    /// The SANs requested (none for a client certificate).
+    pub alt_names: AltNames,
+}
+
+impl Template {
+    /// A template of `subject` and `alt_names`.
+    pub fn new(subject: Subject, alt_names: AltNames) -> Self {
+        Self { subject, alt_names }
+    }
+
+    /// Whether `leaf` still carries everything the template asks for.
+    pub fn is_satisfied_by(&self, leaf: &Certificate) -> bool {
+        let subject = leaf.subject();
+        let (dns, ips) = (leaf.dns_names(), leaf.ip_addresses());
+        subject.common_name == self.subject.common_name
+            && self
+                .subject
+                .organizations
+                .iter()
+                .all(|o| subject.organizations.contains(o))
+            && self.alt_names.dns_names().iter().all(|d| dns.contains(d))
+            && self.alt_names.ip_addresses().iter().all(|ip| ips.contains(ip))
+    }
 }
 
 /// What the manager did.
@@ -98,6 +131,7 @@ pub struct Manager<C, R> {
     renewer: R,
     algorithm: KeyAlgorithm,
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
+    template: Option<Template>,
 }
 
 impl<C: Clock, R: Renew> Manager<C, R> {
@@ -110,7 +144,14 @@ impl<C: Clock, R: Renew> Manager<C, R> {
             renewer,
             algorithm: KeyAlgorithm::EcdsaP256,
             jitter: Box::new(random_fraction),
+            template: None,
         }
+    }
+
+    /// Rotate at once when the current certificate no longer satisfies `template`.
+    pub fn with_template(mut self, template: Template) -> Self {
+        self.template = Some(template);
+        self
     }
 
     /// Keys of `algorithm` instead.
@@ -126,16 +167,16 @@ impl<C: Clock, R: Renew> Manager<C, R> {
     }
 
     /// When the current certificate is due for rotation: its jittered deadline, or now when
-    /// there is no valid one (with the reason).
+    /// there is no valid one (with the reason) or it no longer satisfies the template.
     pub fn deadline(&self) -> Result<(SystemTime, Option<Invalidity>), RotationError> {
         let now = self.clock.now();
         Ok(match self.store.current(now)? {
             Current::Valid(pair) => match pair.leaf() {
-                Some(leaf) => (
+                Some(leaf) if self.template.as_ref().is_none_or(|t| t.is_satisfied_by(leaf)) => (
                     rotation_deadline(leaf.not_before(), leaf.not_after(), (self.jitter)()),
                     None,
                 ),
-                None => (now, None),
+                _ => (now, None),
             },
             Current::Invalid(why) => (now, Some(why)),
         })
@@ -406,6 +447,24 @@ mod tests {
             .filter(|e| matches!(e, RotationEvent::AttemptFailed { .. }))
             .count();
         assert_eq!(failed, 700);
+    }
+
+    #[test]
+    fn a_certificate_off_template_is_due_now() {
+        let s = setup();
+        s.seed_current(10 * DAY);
+        let on = Template::new(node_subject("worker-1"), AltNames::default());
+        let manager = s.manager(&[]).with_template(on);
+        assert_eq!(manager.deadline().unwrap().0, s.t0 + 8 * DAY);
+        let renamed = Template::new(node_subject("worker-2"), AltNames::default());
+        let manager = s.manager(&[]).with_template(renamed);
+        assert_eq!(manager.deadline().unwrap().0, s.t0);
+        let new_ip = Template::new(
+            node_subject("worker-1"),
+            AltNames::from_parts([], ["10.0.0.9".parse().unwrap()]),
+        );
+        let manager = s.manager(&[]).with_template(new_ip);
+        assert_eq!(manager.deadline().unwrap().0, s.t0);
     }
 
     #[tokio::test]
