@@ -92,32 +92,55 @@ pub fn client_csr(
             name: node_name.to_owned(),
         });
     }
-    if let Some(seconds) = expiration_seconds.filter(|s| *s < MIN_EXPIRATION_SECONDS) {
-        return Err(Error::ExpirationTooShort { seconds });
-    }
+    check_expiration(expiration_seconds)?;
     let usages = client_usages(key.algorithm())?;
     let subject = node_subject(node_name);
     let request =
         CertificateRequest::new(&subject, &AltNames::default(), key).map_err(Error::BuildRequest)?;
-    let metadata = match naming {
-        Naming::Digest => ObjectMeta {
-            name: Some(digest_name(key.public_key_der(), &subject, usages)),
-            ..ObjectMeta::default()
-        },
-        Naming::Generated => ObjectMeta {
-            generate_name: Some(GENERATE_NAME.to_owned()),
-            ..ObjectMeta::default()
-        },
+    let name = match naming {
+        Naming::Digest => Some(digest_name(key.public_key_der(), &subject, usages)),
+        Naming::Generated => None,
     };
-    Ok(CertificateSigningRequest {
+    Ok(csr_object(
+        name,
+        &request,
+        client::SIGNER,
+        usages,
+        expiration_seconds,
+    ))
+}
+
+/// A `CertificateSigningRequest` for `request`: named `name`, or `generateName: csr-` when
+/// `None`; requester fields and status left to the server.
+pub(crate) fn csr_object(
+    name: Option<String>,
+    request: &CertificateRequest,
+    signer: &str,
+    usages: &[&str],
+    expiration_seconds: Option<i32>,
+) -> CertificateSigningRequest {
+    let metadata = ObjectMeta {
+        generate_name: name.is_none().then(|| GENERATE_NAME.to_owned()),
+        name,
+        ..ObjectMeta::default()
+    };
+    CertificateSigningRequest {
         metadata,
         spec: CertificateSigningRequestSpec {
             request: ByteString(request.to_pem().into_bytes()),
-            signer_name: client::SIGNER.to_owned(),
+            signer_name: signer.to_owned(),
             usages: Some(usages.iter().map(|u| (*u).to_owned()).collect()),
             expiration_seconds,
             ..CertificateSigningRequestSpec::default()
         },
         status: None,
-    })
+    }
+}
+
+/// Rejects a requested lifetime under the API's floor before anything is sent.
+pub(crate) fn check_expiration(expiration_seconds: Option<i32>) -> Result<(), Error> {
+    match expiration_seconds.filter(|s| *s < MIN_EXPIRATION_SECONDS) {
+        Some(seconds) => Err(Error::ExpirationTooShort { seconds }),
+        None => Ok(()),
+    }
 }

@@ -48,6 +48,10 @@ pub enum Error {
         /// The requested seconds.
         seconds: i32,
     },
+    /// A serving certificate was asked for a Node without any IP address (the kubelet waits
+    /// until it knows one).
+    #[error("no IP address among the node's addresses: no serving certificate can be requested")]
+    NoServingAddress,
     /// The PKCS#10 request could not be built or signed.
     #[error("cannot build the certificate request")]
     BuildRequest(#[source] kubetrust_pki::Error),

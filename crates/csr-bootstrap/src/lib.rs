@@ -1,10 +1,22 @@
-//! The kubelet's TLS bootstrap, as a library: the control plane's side of trusting a node.
+//! The kubelet's TLS bootstrap, as a library: the node earning its identity, and the control
+//! plane's side of trusting it.
 //!
-//! So far this crate holds the node's request ([`csr`]: the kubelet client CSR and its
-//! object, named as the kubelet names it) and the pure [`policy`] for approving kubelet CSRs — upstream's client
-//! certificate approver (SubjectAccessReview-gated, never denying) and a secure serving
-//! certificate approver that binds SANs to the requesting Node. Everything is synchronous and
-//! free of I/O: a controller fetches objects, asks access reviews, and writes conditions.
+//! * The node's requests: [`csr`] (the kubelet client CSR, named `node-csr-<digest>` as the
+//!   kubelet names it) and [`serving`] (the `kubernetes.io/kubelet-serving` CSR with SANs from
+//!   the Node's addresses).
+//! * What is accepted back: [`verify`] checks an issued certificate (our key, the cluster CA, the
+//!   requested subject and usage, valid now) before anything is written.
+//! * What is written: [`store`] (the kubelet's `kubelet-client-*.pem` files and the atomically
+//!   swapped `-current.pem` symlink, the pending key), [`conf`] (`kubelet.conf` and the kubelet's
+//!   rule for when it is still valid), [`flow`] (the bootstrap's file steps, crash-safe).
+//! * Renewal: [`rotation`] (deadline, backoff, and a manager driven by an injected clock).
+//! * The network half, feature `kube`: `client` (create or adopt the CSR, wait with a resumable
+//!   list-then-watch, retry transient errors), `bootstrap` (the whole join-time flow in one call)
+//!   and `renew` (rotation through the API with the current certificate).
+//! * The approval [`policy`]: upstream's client certificate approver (SubjectAccessReview-gated,
+//!   never denying) and a secure serving certificate approver that binds SANs to the requesting
+//!   Node. It is synchronous and free of I/O: a controller fetches objects, asks access reviews,
+//!   and writes conditions.
 //!
 //! ```
 //! use k8s_openapi::api::certificates::v1::{CertificateSigningRequest, CertificateSigningRequestSpec};
@@ -34,8 +46,23 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+pub mod bootstrap;
+#[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+pub mod client;
+pub mod conf;
 pub mod csr;
 mod error;
+pub mod flow;
 pub mod policy;
+#[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+pub mod renew;
+pub mod rotation;
+pub mod serving;
+pub mod store;
+pub mod verify;
 
 pub use error::Error;

@@ -1,6 +1,11 @@
 //! `CertificateAuthority::sign_request`: what a Kubernetes CSR signer issues, read back by us
 //! and by openssl.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 

@@ -48,8 +48,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use duration::residual_seconds;
 pub use date::rfc3339;
+use duration::residual_seconds;
 pub use duration::{human_duration, short_human_duration};
 pub use problem::Problem;
 

@@ -1,0 +1,164 @@
+//! The node's TLS bootstrap in one call (feature `kube`), as the kubelet's deterministic path
+//! does it (`LoadClientCert`, spec §1): nothing if `kubelet.conf` is valid; else a pending key
+//! kept on disk, a `node-csr-<digest>` CSR authenticated by the bootstrap kubeconfig, the issued
+//! certificate checked, stored and pointed at by a new `kubelet.conf`.
+
+use std::time::SystemTime;
+
+use kube::config::KubeConfigOptions;
+use kubetrust_kubeconfig::Config;
+use kubetrust_pki::{Certificate, KeyAlgorithm};
+
+use crate::client::{Options, Request, request_certificate};
+use crate::csr::Naming;
+use crate::flow::{FlowError, Layout, Progress, Start, finish, start};
+
+/// What [`bootstrap`] needs besides the bootstrap kubeconfig and the node name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BootstrapOptions {
+    /// Where to write.
+    pub layout: Layout,
+    /// The algorithm of a new pending key (the kubelet's default: ECDSA P-256).
+    pub key_algorithm: KeyAlgorithm,
+    /// How the request waits and retries (default timeout 1 h, as the kubelet).
+    pub request: Options,
+}
+
+impl Default for BootstrapOptions {
+    fn default() -> Self {
+        Self {
+            layout: Layout::default(),
+            key_algorithm: KeyAlgorithm::EcdsaP256,
+            request: Options::default(),
+        }
+    }
+}
+
+impl BootstrapOptions {
+    /// Sets [`BootstrapOptions::layout`].
+    pub fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// Sets [`BootstrapOptions::key_algorithm`].
+    pub fn with_key_algorithm(mut self, algorithm: KeyAlgorithm) -> Self {
+        self.key_algorithm = algorithm;
+        self
+    }
+
+    /// Sets [`BootstrapOptions::request`].
+    pub fn with_request(mut self, request: Options) -> Self {
+        self.request = request;
+        self
+    }
+}
+
+/// Why the bootstrap failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BootstrapError {
+    /// The bootstrap kubeconfig cannot be used (no current context, cluster or CA).
+    #[error("the bootstrap kubeconfig is unusable")]
+    Kubeconfig(#[source] kubetrust_kubeconfig::Error),
+    /// The bootstrap kubeconfig has no CA to check the issued certificate against.
+    #[error("the bootstrap kubeconfig's cluster has no usable CA certificate: {reason}")]
+    NoClusterCa {
+        /// What was wrong.
+        reason: String,
+    },
+    /// No client could be built from the bootstrap kubeconfig.
+    #[error("cannot build an API client from the bootstrap kubeconfig")]
+    Client(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The CSR could not be built.
+    #[error(transparent)]
+    Csr(#[from] crate::Error),
+    /// The CSR was not approved and issued, or what was issued was refused.
+    #[error(transparent)]
+    Request(#[from] crate::client::Error),
+    /// A file step failed.
+    #[error(transparent)]
+    Files(#[from] FlowError),
+}
+
+/// Bootstraps `node_name` with the credentials of `bootstrap` (see the module docs).
+///
+/// ```no_run
+/// use kubetrust_csr_bootstrap::bootstrap::{BootstrapOptions, bootstrap};
+/// use kubetrust_csr_bootstrap::flow::Layout;
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = kubetrust_kubeconfig::Config::from_file("/etc/kubernetes/bootstrap-kubelet.conf")?;
+/// let layout = Layout::default().with_remove_after("/etc/kubernetes/bootstrap-kubelet.conf");
+/// let options = BootstrapOptions::default().with_layout(layout);
+/// bootstrap(&config, "worker-1", &options, &mut |step| println!("[kubelet-start] {step:?}")).await?;
+/// # Ok(()) }
+/// ```
+pub async fn bootstrap(
+    bootstrap: &Config,
+    node_name: &str,
+    options: &BootstrapOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<(), BootstrapError> {
+    let kubeconfig = bootstrap.to_kube().map_err(BootstrapError::Kubeconfig)?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| BootstrapError::Client(Box::new(e)))?;
+    let client = kube::Client::try_from(config).map_err(|e| BootstrapError::Client(Box::new(e)))?;
+    bootstrap_with_client(&client, bootstrap, node_name, options, progress).await
+}
+
+/// [`bootstrap`] with a client the caller built (from `bootstrap` or otherwise); `bootstrap`
+/// still supplies the server and CA written into `kubelet.conf` and checked against.
+pub async fn bootstrap_with_client(
+    client: &kube::Client,
+    bootstrap: &Config,
+    node_name: &str,
+    options: &BootstrapOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<(), BootstrapError> {
+    let layout = &options.layout;
+    let key = match start(
+        layout,
+        bootstrap,
+        options.key_algorithm,
+        SystemTime::now(),
+        progress,
+    )? {
+        Start::Done => return Ok(()),
+        Start::Request(key) => key,
+    };
+    let request = Request::kubelet_client(node_name, &key, Naming::Digest, None, cluster_ca(bootstrap)?)?;
+    progress(Progress::Requesting {
+        name: request.csr().metadata.name.clone().unwrap_or_default(),
+    });
+    let issued = request_certificate(client, &request, &options.request).await?;
+    progress(Progress::Issued {
+        name: issued.name.clone(),
+    });
+    finish(
+        layout,
+        bootstrap,
+        &issued.chain,
+        &key,
+        SystemTime::now(),
+        progress,
+    )?;
+    Ok(())
+}
+
+/// The CA bundle of the bootstrap kubeconfig's current cluster (file or data).
+pub(crate) fn cluster_ca(config: &Config) -> Result<Vec<Certificate>, BootstrapError> {
+    let resolved = config.resolve(None).map_err(BootstrapError::Kubeconfig)?;
+    let ca = Certificate::chain_from_pem(&resolved.cluster.certificate_authority_data).map_err(|e| {
+        BootstrapError::NoClusterCa {
+            reason: e.to_string(),
+        }
+    })?;
+    if ca.is_empty() {
+        return Err(BootstrapError::NoClusterCa {
+            reason: "no certificate".to_owned(),
+        });
+    }
+    Ok(ca)
+}
