@@ -54,7 +54,7 @@ pub enum Error {
     NoServingAddress,
     /// The PKCS#10 request could not be built or signed.
     #[error("cannot build the certificate request")]
-    BuildRequest(#[source] kubetrust_pki::Error),
+    BuildRequest(#[source] Box<kubetrust_pki::Error>),
     /// The signing CA has expired (or expires before the backdated start): nothing can be
     /// signed until it is renewed.
     #[error("the signer has expired: NotAfter={}", kubetrust_pki::expiration::rfc3339(*not_after))]
@@ -64,5 +64,5 @@ pub enum Error {
     },
     /// The CA failed to sign.
     #[error("cannot sign the certificate")]
-    Sign(#[source] kubetrust_pki::Error),
+    Sign(#[source] Box<kubetrust_pki::Error>),
 }

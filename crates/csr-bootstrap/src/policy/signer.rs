@@ -118,7 +118,7 @@ pub fn sign(
     let validity = validity(csr, ca, config, now)?;
     let cert = ca
         .sign_request(&request, key_usage, &ext_key_usages, validity)
-        .map_err(Error::Sign)?;
+        .map_err(|e| Error::Sign(Box::new(e)))?;
     Ok(Outcome::Issue(cert.to_pem()))
 }
 
