@@ -21,6 +21,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use kubetrust_bootstrap_token as bootstrap_token;
+/// Cluster API helpers: a workload cluster's CAs in Cluster API's Secret layout, its kubeconfig Secret, join pins.
+pub use kubetrust_capi as capi;
 pub use kubetrust_csr_bootstrap as csr_bootstrap;
 pub use kubetrust_discovery as discovery;
 pub use kubetrust_fs as fs;
