@@ -64,6 +64,21 @@ pub(crate) fn ca_specs() -> CaSpecs {
     }
 }
 
+/// One of kubeadm's self-signed CAs with a new key of `algorithm`.
+pub(crate) fn generate_ca(
+    spec: &CertSpec,
+    algorithm: KeyAlgorithm,
+    now: SystemTime,
+) -> Result<CertificateAuthority, Error> {
+    let common_name = spec.common_name(&TreeConfig::default());
+    let validity = Validity::kubeadm(now, CA_CERTIFICATE_VALIDITY);
+    Ok(CertificateAuthority::self_signed(
+        &common_name,
+        PrivateKey::generate(algorithm)?,
+        validity,
+    )?)
+}
+
 impl ClusterPki {
     /// Generates the three CAs (kubeadm's profile: CN `kubernetes`, `etcd-ca`,
     /// `front-proxy-ca`, random serial, 10 years) and the service-account key, every key of
@@ -73,19 +88,10 @@ impl ClusterPki {
     /// CAs for kubeadm and are adopted alike by [`ClusterPki::from_secrets`].
     pub fn generate(algorithm: KeyAlgorithm, now: SystemTime) -> Result<Self, Error> {
         let specs = ca_specs();
-        let defaults = TreeConfig::default();
-        let validity = Validity::kubeadm(now, CA_CERTIFICATE_VALIDITY);
-        let ca = |spec: &CertSpec| {
-            CertificateAuthority::self_signed(
-                &spec.common_name(&defaults),
-                PrivateKey::generate(algorithm)?,
-                validity,
-            )
-        };
         Ok(Self {
-            cluster_ca: ca(specs.cluster)?,
-            etcd_ca: EtcdCa::Local(Box::new(ca(specs.etcd)?)),
-            front_proxy_ca: ca(specs.front_proxy)?,
+            cluster_ca: generate_ca(specs.cluster, algorithm, now)?,
+            etcd_ca: EtcdCa::Local(Box::new(generate_ca(specs.etcd, algorithm, now)?)),
+            front_proxy_ca: generate_ca(specs.front_proxy, algorithm, now)?,
             service_account_key: PrivateKey::generate(algorithm)?,
         })
     }

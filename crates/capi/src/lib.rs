@@ -15,10 +15,13 @@
 //! | [`ClusterPki::ca_cert_hashes`], [`ClusterPki::join_command`], [`ca_cert_hashes`] | the `sha256:` pins and the join command |
 //! | [`render::to_yaml`] | Secrets as YAML with private keys redacted |
 //!
-//! The facts follow Cluster API's `util/secret` and `util/kubeconfig` packages; where releases
-//! differ this crate follows the newest: the `cluster.x-k8s.io/secret` type (older releases
-//! left the type empty) and a client key of the control plane's algorithm (older ones: always
-//! RSA-2048). Owner references are left to the caller, who knows the owner's uid.
+//! The facts follow Cluster API's `util/secret`, `util/certs` and `util/kubeconfig` packages;
+//! where releases differ this crate follows the newest: the `cluster.x-k8s.io/secret` type
+//! (older releases left the type empty, i.e. `Opaque`) and keys of the control plane's
+//! `encryptionAlgorithm` (RSA-2048/3072/4096, ECDSA-P256/P384; older releases: always
+//! RSA-2048, still the default). Adoption accepts every key form either writes (`RSA PRIVATE
+//! KEY`, `EC PRIVATE KEY`, PKCS#8). Owner references are left to the caller, who knows the
+//! owner's uid.
 //!
 //! ```
 //! use std::time::SystemTime;

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use k8s_openapi::api::core::v1::Secret;
 use kubetrust_pki::{CaCertHash, Certificate, CertificateAuthority, KeyAlgorithm, PrivateKey};
 
-use crate::cluster_pki::EtcdCa;
+use crate::cluster_pki::{EtcdCa, ca_specs, generate_ca};
 use crate::layout::{Purpose, TLS_CRT, TLS_KEY, cluster_secret};
 use crate::{ClusterPki, Error};
 
@@ -51,8 +51,9 @@ impl ClusterPki {
         ]
     }
 
-    /// Adopts the four Secrets of `cluster` from `secrets` (matched by name) exactly as they
-    /// are, whoever made them: Cluster API's CA shape (serial 0, path length 0) is accepted.
+    /// Adopts the four Secrets of `cluster` from `secrets` exactly as they are, whoever made
+    /// them: Cluster API's CA shape (serial 0, path length 0) is accepted. Secrets are matched
+    /// by name, as Cluster API looks them up: pass those of the Cluster's namespace.
     ///
     /// Every Secret must exist ([`Error::MissingSecret`]) with a `tls.crt`
     /// ([`Error::MissingData`]); `tls.key` may be absent only from `-etcd` (external etcd).
@@ -87,16 +88,24 @@ impl ClusterPki {
             .into_iter()
             .filter(|p| lookup(*p).is_none())
             .collect();
-        if missing.is_empty() {
-            return Ok((Self::from_secrets(cluster, secrets)?, missing));
-        }
-        let fresh = Self::generate(algorithm, now)?;
+        let specs = ca_specs();
+        let ca = |purpose, spec| match lookup(purpose) {
+            Some(secret) => adopt_ca(secret),
+            None => generate_ca(spec, algorithm, now),
+        };
+        let etcd_ca = match lookup(Purpose::EtcdCa) {
+            Some(secret) => adopt_etcd_ca(secret)?,
+            None => EtcdCa::Local(Box::new(generate_ca(specs.etcd, algorithm, now)?)),
+        };
+        let service_account_key = match lookup(Purpose::ServiceAccount) {
+            Some(secret) => adopt_service_account(secret)?,
+            None => PrivateKey::generate(algorithm)?,
+        };
         let pki = Self {
-            cluster_ca: lookup(Purpose::ClusterCa).map_or(Ok(fresh.cluster_ca), adopt_ca)?,
-            etcd_ca: lookup(Purpose::EtcdCa).map_or(Ok(fresh.etcd_ca), adopt_etcd_ca)?,
-            front_proxy_ca: lookup(Purpose::FrontProxyCa).map_or(Ok(fresh.front_proxy_ca), adopt_ca)?,
-            service_account_key: lookup(Purpose::ServiceAccount)
-                .map_or(Ok(fresh.service_account_key), adopt_service_account)?,
+            cluster_ca: ca(Purpose::ClusterCa, specs.cluster)?,
+            etcd_ca,
+            front_proxy_ca: ca(Purpose::FrontProxyCa, specs.front_proxy)?,
+            service_account_key,
         };
         Ok((pki, missing))
     }

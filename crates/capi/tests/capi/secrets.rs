@@ -117,6 +117,16 @@ fn lookup_or_generate_adopts_what_exists_and_names_what_it_made() {
         ClusterPki::lookup_or_generate("c1", &all, KeyAlgorithm::EcdsaP256, SystemTime::now()).unwrap();
     assert!(none.is_empty());
     assert_eq!(again.to_secrets("c1", "ns"), all);
+
+    // A present but broken Secret is an error, never replaced by a new CA.
+    let mut broken = secrets;
+    set_data(&mut broken, "c1-ca", "tls.key", None);
+    let err = ClusterPki::lookup_or_generate("c1", &broken, KeyAlgorithm::EcdsaP256, SystemTime::now())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingData { secret, key: "tls.key" } if secret == "c1-ca"),
+        "{err:?}"
+    );
 }
 
 /// The text of an error (Display and Debug), checked to carry no piece of any `tls.key`
