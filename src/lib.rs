@@ -16,10 +16,13 @@
 //! | [`discovery`] | `kubetrust-discovery` | `validate()` of a `cluster-info` against a token and CA pins; token and file / HTTPS discovery over the network (feature `kube`) |
 //! | [`bootstrap_token`] | `kubetrust-bootstrap-token` | bootstrap tokens, their Secrets, the authenticator, the `cluster-info` JWS |
 //! | [`csr_bootstrap`] | `kubetrust-csr-bootstrap` | the kubelet TLS bootstrap: the node's CSR as the kubelet builds it, the CSR approval policy (client and serving), the CSR signer and cleaner rules |
+//! | [`capi`] | `kubetrust-capi` | Cluster API's Secret layout: the cluster's CAs and service-account key, the kubeconfig Secret, join pins |
 //! | `testcp` (feature `testcp`) | `kubetrust-testcp` | an in-process control plane for tests and demos: HTTPS, authentication, RBAC, the CSR API and its controllers; the real kubectl works against it |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use kubetrust_bootstrap_token as bootstrap_token;
+/// Cluster API helpers: a workload cluster's CAs in Cluster API's Secret layout, its kubeconfig Secret, join pins.
+pub use kubetrust_capi as capi;
 pub use kubetrust_csr_bootstrap as csr_bootstrap;
 pub use kubetrust_discovery as discovery;
 pub use kubetrust_fs as fs;
