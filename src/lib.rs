@@ -32,3 +32,7 @@ pub use kubetrust_pki as pki;
 #[cfg(feature = "testcp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testcp")))]
 pub use kubetrust_testcp as testcp;
+
+#[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+pub mod join;

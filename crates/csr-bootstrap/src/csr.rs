@@ -95,8 +95,8 @@ pub fn client_csr(
     check_expiration(expiration_seconds)?;
     let usages = client_usages(key.algorithm())?;
     let subject = node_subject(node_name);
-    let request =
-        CertificateRequest::new(&subject, &AltNames::default(), key).map_err(|e| Error::BuildRequest(Box::new(e)))?;
+    let request = CertificateRequest::new(&subject, &AltNames::default(), key)
+        .map_err(|e| Error::BuildRequest(Box::new(e)))?;
     let name = match naming {
         Naming::Digest => Some(digest_name(key.public_key_der(), &subject, usages)),
         Naming::Generated => None,

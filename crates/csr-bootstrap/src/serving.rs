@@ -63,8 +63,8 @@ pub fn serving_csr(
         return Err(Error::NoServingAddress);
     }
     let usages = serving_usages(key.algorithm())?;
-    let request =
-        CertificateRequest::new(&node_subject(node_name), &alt_names, key).map_err(|e| Error::BuildRequest(Box::new(e)))?;
+    let request = CertificateRequest::new(&node_subject(node_name), &alt_names, key)
+        .map_err(|e| Error::BuildRequest(Box::new(e)))?;
     Ok(csr_object(None, &request, SIGNER, usages, expiration_seconds))
 }
 

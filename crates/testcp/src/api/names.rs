@@ -89,5 +89,9 @@ mod tests {
         assert!(validate(bindings, "kubeadm:node-autoapprove-bootstrap").is_ok());
         assert!(validate(bindings, "a/b").is_err());
         assert!(validate(find("", "v1", "namespaces").unwrap(), "a.b").is_err());
+        // The kubelet's digest names (base64url) are valid CSR names.
+        let csrs = find("certificates.k8s.io", "v1", "certificatesigningrequests").unwrap();
+        assert!(validate(csrs, "node-csr-1MroiZlxXNKoWVclTQGMQYVSf44F1-YRa9-dXbTDOTA").is_ok());
+        assert!(validate(csrs, "a/b").is_err());
     }
 }

@@ -165,6 +165,9 @@ pub static RESOURCES: &[ServedResource] = &[
     ServedResource {
         short_names: &["csr"],
         subresources: &["approval", "status"],
+        // `ValidateCertificateRequestName` accepts any name: the kubelet's `node-csr-<digest>`
+        // names carry base64url's upper case letters and underscores.
+        names: NameRule::PathSegment,
         columns: Columns::CertificateSigningRequest,
         fields: &["spec.signerName"],
         ..crud(
