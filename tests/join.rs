@@ -1,6 +1,5 @@
 //! `kubetrust::join` against the in-process control plane: token and file discovery end to
 //! end, a wrong pin stopping before any CSR, and a failed bootstrap leaving no credentials.
-#![cfg(feature = "testcp")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,7 +14,7 @@ use kubetrust::bootstrap_token::{BootstrapToken, TokenSpec, api};
 use kubetrust::discovery::Trust;
 use kubetrust::join::{Event, JoinConfig, JoinError, Phase, join};
 use kubetrust::pki::{CaCertHash, Certificate};
-use kubetrust::testcp::{Config, TestControlPlane};
+use kubetrust_testcp::{Config, TestControlPlane};
 
 async fn plane_with_token() -> (TestControlPlane, BootstrapToken, String) {
     let plane = TestControlPlane::start(Config::default()).await.unwrap();
