@@ -154,6 +154,11 @@ fn load(explicit: Option<PathBuf>) -> Result<Config, kubetrust::kubeconfig::Erro
 
 impl InitArgs {
     fn run(self) -> CommandResult {
+        self.run_for(&kubeconfigs::KUBECONFIG_FILES)
+    }
+
+    /// `kubeconfig init`, or `init phase kubeconfig <name>` for some of the files.
+    pub(crate) fn run_for(self, files: &[kubeconfigs::KubeconfigSpec]) -> CommandResult {
         let file = self.config.load()?;
         let cert_dir = self.dirs.cert_dir(file.as_ref());
         let mut config = self.node.tree_config(file.as_ref());
@@ -165,12 +170,7 @@ impl InitArgs {
             self.dirs.kubeconfig_dir.display().to_string()
         );
         let dirs = Dirs::new(cert_dir, self.dirs.kubeconfig_dir);
-        let items = kubeconfigs::create(
-            &dirs,
-            &config,
-            &kubeconfigs::KUBECONFIG_FILES,
-            std::time::SystemTime::now(),
-        )?;
+        let items = kubeconfigs::create(&dirs, &config, files, std::time::SystemTime::now())?;
         for item in &items {
             eprintln!("{}", item.line());
             if let Some(warning) = &item.warning {

@@ -3,10 +3,14 @@
 //! Exit status: 0 success; 1 the command ran and failed (the error and its causes on
 //! stderr); 2 command-line syntax (clap's own exit code).
 
+mod api;
 mod certs;
+mod config;
 mod discovery;
+mod init;
 mod kubeconfig;
 mod settings;
+mod testcp;
 mod token;
 
 use std::process::ExitCode;
@@ -26,13 +30,22 @@ enum Command {
     /// The kubeadm certificate tree: create, check expiry, renew, external CA, pins.
     #[command(subcommand)]
     Certs(certs::Command),
+    /// kubeadm's configuration: print the defaults.
+    #[command(subcommand)]
+    Config(config::Command),
     /// The node's side of the join: check a cluster-info against a token and CA pins.
     #[command(subcommand)]
     Discovery(discovery::Command),
+    /// kubeadm init's phases by kubeadm's names: certs, kubeconfig, bootstrap-token, upload-certs.
+    #[command(subcommand)]
+    Init(init::Command),
     /// Read and write kubeconfig files.
     #[command(subcommand)]
     Kubeconfig(kubeconfig::Command),
-    /// Manage bootstrap tokens.
+    /// A test control plane as a process, for scripts, kubectl and joins.
+    #[command(subcommand)]
+    Testcp(testcp::Command),
+    /// Manage bootstrap tokens: generate, and create, list, delete on the server.
     #[command(subcommand)]
     Token(token::Command),
 }
@@ -41,8 +54,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Certs(command) => command.run(),
+        Command::Config(command) => command.run(),
         Command::Discovery(command) => command.run(),
+        Command::Init(command) => command.run(),
         Command::Kubeconfig(command) => command.run(),
+        Command::Testcp(command) => command.run(),
         Command::Token(command) => command.run(),
     };
     match result {

@@ -129,7 +129,8 @@ pub(crate) fn node_tree_config(
     }
 }
 
-fn hostname() -> String {
+/// The node name kubeadm defaults to: the hostname, lower-cased.
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_lowercase())
         .unwrap_or_else(|_| "localhost".into())

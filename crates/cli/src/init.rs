@@ -1,0 +1,220 @@
+//! `kubetrust init phase ...`: kubeadm's own phase names over the same code as `certs init`,
+//! `kubeconfig init` and the library's API calls, so a kubeadm script switches by one word.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Subcommand};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::serde::Serialize;
+use k8s_openapi::serde::de::DeserializeOwned;
+use kube::api::{Api, Patch, PatchParams};
+use kubetrust::bootstrap_token::{BootstrapToken, TokenSpec, api};
+use kubetrust::pki::kubeconfigs::{KUBECONFIG_FILES, KubeconfigSpec};
+use kubetrust::pki::tree::CERTIFICATES;
+use kubetrust::pki::upload_certs::{self, CertificateKey, Etcd, OwnerRef};
+
+use crate::CommandResult;
+use crate::api::{KubeconfigArg, block_on};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run one phase of `kubeadm init`.
+    #[command(subcommand)]
+    Phase(Phase),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Phase {
+    /// Create the certificate tree (`all`) or one certificate, as `certs init` does.
+    Certs {
+        /// `all`, or one certificate (`ca`, `apiserver`, ..., `sa`); one certificate is created
+        /// only when it is the one file of the tree missing.
+        #[arg(value_parser = cert_names())]
+        name: String,
+        #[command(flatten)]
+        args: crate::certs::InitArgs,
+    },
+    /// Write the kubeconfig files (`all`) or one of them, as `kubeconfig init` does.
+    Kubeconfig {
+        /// `all`, or one file: `admin`, `super-admin`, `kubelet`, `controller-manager`, `scheduler`.
+        #[arg(value_parser = kubeconfig_names())]
+        name: String,
+        #[command(flatten)]
+        args: crate::kubeconfig::InitArgs,
+    },
+    /// Create or update the `cluster-info` ConfigMap (server and CA of --kubeconfig), the RBAC
+    /// that lets anyone read it, and kubeadm's node bootstrap ClusterRoleBindings.
+    BootstrapToken(BootstrapTokenArgs),
+    /// Store the CAs and service-account keys, encrypted, in the `kube-system/kubeadm-certs`
+    /// Secret for control-plane joins (owned by a 2-hour token, as kubeadm does), and print the
+    /// certificate key.
+    UploadCerts(UploadCertsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BootstrapTokenArgs {
+    #[command(flatten)]
+    kubeconfig: KubeconfigArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UploadCertsArgs {
+    #[command(flatten)]
+    kubeconfig: KubeconfigArg,
+    /// The certificate directory holding the CAs and the service-account keys.
+    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes/pki")]
+    cert_dir: PathBuf,
+    /// The key to encrypt with (64 hex characters) [default: a new random one].
+    #[arg(long, value_name = "KEY")]
+    certificate_key: Option<String>,
+    /// Accepted for kubeadm's command line; this phase always uploads.
+    #[arg(long)]
+    upload_certs: bool,
+}
+
+/// How long kubeadm keeps the uploaded certificates: the lifetime of the token owning them.
+const CERTIFICATE_KEY_TTL: Duration = Duration::from_secs(2 * 60 * 60);
+
+fn cert_names() -> PossibleValuesParser {
+    let names = CERTIFICATES.iter().map(|c| c.name);
+    PossibleValuesParser::new(std::iter::once("all").chain(names).chain(["sa"]))
+}
+
+fn kubeconfig_names() -> PossibleValuesParser {
+    let names = KUBECONFIG_FILES
+        .iter()
+        .filter_map(|f| f.file_name.strip_suffix(".conf"));
+    PossibleValuesParser::new(std::iter::once("all").chain(names))
+}
+
+impl Command {
+    pub(crate) fn run(self) -> CommandResult {
+        let Self::Phase(phase) = self;
+        match phase {
+            Phase::Certs { name, args } => args.run_for(Some(name.as_str()).filter(|n| *n != "all")),
+            Phase::Kubeconfig { name, args } => {
+                let file = format!("{name}.conf");
+                match KubeconfigSpec::by_file_name(&file) {
+                    Some(spec) => args.run_for(std::slice::from_ref(spec)),
+                    None => args.run_for(&KUBECONFIG_FILES),
+                }
+            }
+            Phase::BootstrapToken(args) => block_on(args.run()),
+            Phase::UploadCerts(args) => args.run(),
+        }
+    }
+}
+
+impl BootstrapTokenArgs {
+    async fn run(self) -> CommandResult {
+        let cluster = self.kubeconfig.connect(None).await?;
+        if cluster.ca_pem.is_empty() {
+            return Err(
+                "the kubeconfig's cluster has no certificate authority: cluster-info must carry the CA"
+                    .into(),
+            );
+        }
+        eprintln!("[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles");
+        api::setup_node_bootstrap_rbac(&cluster.client).await?;
+        eprintln!(
+            "[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for nodes to get long term certificate credentials"
+        );
+        eprintln!(
+            "[bootstrap-token] Configured RBAC rules to allow the csrapprover controller automatically approve CSRs from a Node Bootstrap Token"
+        );
+        eprintln!(
+            "[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client certificates in the cluster"
+        );
+        eprintln!(
+            "[bootstrap-token] Creating the \"cluster-info\" ConfigMap in the \"kube-public\" namespace"
+        );
+        api::setup_cluster_info(&cluster.client, &cluster.server, &cluster.ca_pem).await?;
+        Ok(())
+    }
+}
+
+impl UploadCertsArgs {
+    fn run(self) -> CommandResult {
+        let key = match &self.certificate_key {
+            Some(hex) => hex.parse::<CertificateKey>()?,
+            None => CertificateKey::generate()?,
+        };
+        let ca = self.cert_dir.join("ca.crt");
+        if !ca.is_file() {
+            return Err(format!("no cluster CA to upload: {} is missing", ca.display()).into());
+        }
+        block_on(async {
+            let cluster = self.kubeconfig.connect(None).await?;
+            eprintln!(
+                "[upload-certs] Storing the certificates in Secret \"{}\" in the \"{}\" Namespace",
+                upload_certs::SECRET_NAME,
+                upload_certs::NAMESPACE
+            );
+            let owner = owner_token(&cluster.client).await?;
+            let secret = upload_certs::build_secret(&self.cert_dir, &key, &Etcd::Local, Some(&owner))?;
+            let (role, binding) = upload_certs::rbac();
+            let namespace = upload_certs::NAMESPACE;
+            apply(
+                &Api::<Secret>::namespaced(cluster.client.clone(), namespace),
+                &secret,
+                "Secret",
+            )
+            .await?;
+            apply(
+                &Api::<Role>::namespaced(cluster.client.clone(), namespace),
+                &role,
+                "Role",
+            )
+            .await?;
+            apply(
+                &Api::<RoleBinding>::namespaced(cluster.client, namespace),
+                &binding,
+                "RoleBinding",
+            )
+            .await
+        })?;
+        // Printing the key is what this phase is for, as in kubeadm.
+        println!(
+            "[upload-certs] Using certificate key:\n{}",
+            key.expose_hex().as_str()
+        );
+        Ok(())
+    }
+}
+
+/// kubeadm's proxy token: no usages, no groups, 2 hours; the garbage collector deletes the
+/// `kubeadm-certs` Secret it owns when it expires.
+async fn owner_token(client: &kube::Client) -> Result<OwnerRef, Box<dyn std::error::Error>> {
+    let spec = TokenSpec::new(BootstrapToken::generate()?)
+        .with_ttl(CERTIFICATE_KEY_TTL)
+        .with_usages([])
+        .with_groups(Vec::<String>::new())
+        .with_description("Proxy for managing TTL for the kubeadm-certs secret");
+    api::create_token(client, &spec, SystemTime::now()).await?;
+    let name = spec.id().secret_name();
+    let secret = Api::<Secret>::namespaced(client.clone(), kubetrust::bootstrap_token::SECRET_NAMESPACE)
+        .get(&name)
+        .await
+        .map_err(|e| format!("reading back the owner token's Secret {name}: {e}"))?;
+    let uid = secret
+        .metadata
+        .uid
+        .ok_or_else(|| format!("the owner token's Secret {name} has no uid"))?;
+    Ok(OwnerRef::new(name, uid))
+}
+
+/// Creates or updates an object by server-side apply (field manager `kubetrust`, forced).
+async fn apply<K>(api: &Api<K>, object: &K, what: &str) -> CommandResult
+where
+    K: kube::Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+{
+    let name = object.meta().name.clone().unwrap_or_default();
+    let params = PatchParams::apply(api::FIELD_MANAGER).force();
+    api.patch(&name, &params, &Patch::Apply(object))
+        .await
+        .map_err(|e| format!("applying {what} {name}: {e}"))?;
+    Ok(())
+}
