@@ -8,6 +8,7 @@ mod certs;
 mod config;
 mod discovery;
 mod init;
+mod join;
 mod kubeconfig;
 mod settings;
 mod testcp;
@@ -39,9 +40,13 @@ enum Command {
     /// kubeadm init's phases by kubeadm's names: certs, kubeconfig, bootstrap-token, upload-certs.
     #[command(subcommand)]
     Init(init::Command),
+    /// Join this node: discovery, then the TLS bootstrap, leaving kubelet.conf and the kubelet's client certificate.
+    Join(join::JoinArgs),
     /// Read and write kubeconfig files.
     #[command(subcommand)]
     Kubeconfig(kubeconfig::Command),
+    /// Undo a join: remove kubelet.conf and the kubelet's client certificates, nothing else.
+    Reset(join::ResetArgs),
     /// A test control plane as a process, for scripts, kubectl and joins.
     #[command(subcommand)]
     Testcp(testcp::Command),
@@ -57,7 +62,9 @@ fn main() -> ExitCode {
         Command::Config(command) => command.run(),
         Command::Discovery(command) => command.run(),
         Command::Init(command) => command.run(),
+        Command::Join(args) => args.run(),
         Command::Kubeconfig(command) => command.run(),
+        Command::Reset(args) => args.run(),
         Command::Testcp(command) => command.run(),
         Command::Token(command) => command.run(),
     };

@@ -1,0 +1,299 @@
+//! `kubetrust join` and `kubetrust reset` against `kubetrust testcp serve`: the join command
+//! kubeadm prints works with `kubeadm` replaced by `kubetrust`; a wrong pin fails before any
+//! CSR; the real kubectl unblocks a join after auto-approval was removed; reset removes only
+//! what join wrote.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Server, fails, kubectl, ok, run_kubectl};
+
+/// `kubeadm join HOST:PORT --token T --discovery-token-ca-cert-hash H` from `token create`.
+fn join_command(server: &Server) -> Vec<String> {
+    let (line, _) = ok(
+        &[
+            "token",
+            "create",
+            "--kubeconfig",
+            server.kubeconfig(),
+            "--print-join-command",
+        ],
+        server.path(),
+    );
+    let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(words[..2], ["kubeadm", "join"]);
+    words[2..].to_vec()
+}
+
+fn join_args<'a>(join: &'a [String], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["join"];
+    args.extend(join.iter().map(String::as_str));
+    args.extend(extra);
+    args
+}
+
+fn csr_names(server: &Server) -> Vec<String> {
+    let Some(kubectl) = kubectl() else {
+        return Vec::new();
+    };
+    let out = run_kubectl(&kubectl, server, &["get", "csr", "-o", "name"]);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn kubeadms_join_command_joins_with_kubetrust() {
+    let server = Server::start();
+    let join = join_command(&server);
+    let node = tempfile::tempdir().unwrap();
+    let dir = node.path().display().to_string();
+    let (stdout, stderr) = ok(
+        &join_args(&join, &["--node-name", "worker-1", "--kubelet-dir", &dir]),
+        server.path(),
+    );
+    assert!(
+        stdout.starts_with("This node has joined the cluster:\n"),
+        "{stdout}"
+    );
+    for phase in ["[preflight]", "[discovery]", "[kubelet-start]"] {
+        assert!(stderr.contains(phase), "{phase} missing:\n{stderr}");
+    }
+    assert!(stderr.contains("its CA matches a pinned public key"), "{stderr}");
+    assert!(node.path().join("kubelet.conf").is_file());
+    assert!(node.path().join("pki/kubelet-client-current.pem").is_file());
+    // The token secret never reaches the output.
+    let secret = join[2].split('.').nth(1).unwrap().to_owned();
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+
+    // A second join into the same directory is refused by preflight.
+    let err = fails(
+        &join_args(&join, &["--node-name", "worker-1", "--kubelet-dir", &dir]),
+        server.path(),
+        1,
+    );
+    assert!(
+        err.contains("[preflight]") && err.contains("already exists"),
+        "{err}"
+    );
+
+    // reset removes what join wrote and nothing else.
+    std::fs::write(node.path().join("pki/other.pem"), "keep").unwrap();
+    std::fs::write(node.path().join("config.yaml"), "keep").unwrap();
+    let (_, stderr) = ok(&["reset", "--kubelet-dir", &dir], server.path());
+    assert!(stderr.contains("[reset] Deleted"), "{stderr}");
+    assert!(!node.path().join("kubelet.conf").exists());
+    let left: Vec<_> = std::fs::read_dir(node.path().join("pki"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["other.pem"]);
+    assert!(node.path().join("config.yaml").exists());
+    // ... and the node joins again, printing JSON this time.
+    let (stdout, _) = ok(
+        &join_args(
+            &join,
+            &["--node-name", "worker-1", "--kubelet-dir", &dir, "-o", "json"],
+        ),
+        server.path(),
+    );
+    let result: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        result["csrName"].as_str().unwrap().starts_with("node-csr-"),
+        "{result}"
+    );
+    assert!(result["phaseSeconds"]["kubelet-start"].is_number(), "{result}");
+}
+
+#[test]
+fn a_wrong_pin_fails_in_discovery_without_a_csr() {
+    let server = Server::start();
+    let mut join = join_command(&server);
+    let pin = join.iter_mut().find(|w| w.starts_with("sha256:")).unwrap();
+    *pin = format!("sha256:{}", "0".repeat(64));
+    let node = tempfile::tempdir().unwrap();
+    let dir = node.path().display().to_string();
+    let err = fails(
+        &join_args(&join, &["--node-name", "worker-1", "--kubelet-dir", &dir]),
+        server.path(),
+        1,
+    );
+    assert!(err.contains("[discovery]"), "{err}");
+    assert_eq!(std::fs::read_dir(node.path()).unwrap().count(), 0);
+    assert!(csr_names(&server).is_empty());
+}
+
+#[test]
+fn command_line_mistakes() {
+    let server = Server::start();
+    let join = join_command(&server);
+    let node = tempfile::tempdir().unwrap();
+    let dir = node.path().display().to_string();
+    // No pins and no explicit unsafe skip.
+    let no_pins: Vec<&str> = join_args(&join[..3], &["--node-name", "w", "--kubelet-dir", &dir]);
+    let err = fails(&no_pins, server.path(), 1);
+    assert!(
+        err.contains("discovery-token-ca-cert-hash") || err.contains("pin"),
+        "{err}"
+    );
+    // Neither an endpoint nor a discovery file.
+    let err = fails(&["join", "--kubelet-dir", &dir], server.path(), 1);
+    assert!(err.contains("--discovery-file"), "{err}");
+    // A token in the wrong shape: named, not echoed.
+    let err = fails(
+        &[
+            "join",
+            "h:6443",
+            "--token",
+            "abcdef.secretsecretsecrets",
+            "--kubelet-dir",
+            &dir,
+        ],
+        server.path(),
+        1,
+    );
+    assert!(
+        err.contains("--token") && !err.contains("secretsecretsecrets"),
+        "{err}"
+    );
+    // Syntax: exit 2.
+    fails(&["join", "h:6443", "--no-such-flag"], server.path(), 2);
+    fails(
+        &["join", "h:6443", "--token", "abcdef.0123456789abcdef"],
+        server.path(),
+        2,
+    );
+    fails(&["reset"], server.path(), 2);
+}
+
+#[test]
+fn kubectl_certificate_approve_unblocks_a_join_without_auto_approval() {
+    let Some(kubectl) = kubectl() else { return };
+    let server = Server::start_in(
+        tempfile::tempdir().unwrap(),
+        &["--listen", "127.0.0.1:0", "--no-auto-approve"],
+    );
+    let join = join_command(&server);
+    let node = tempfile::tempdir().unwrap();
+    let dir = node.path().display().to_string();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("kubetrust"))
+        .current_dir(server.path())
+        .args(join_args(
+            &join,
+            &[
+                "--node-name",
+                "worker-7",
+                "--kubelet-dir",
+                &dir,
+                "--tls-bootstrap-timeout",
+                "60s",
+            ],
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let name = loop {
+        if let Some(name) = csr_names(&server).into_iter().next() {
+            break name;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no CSR appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Pending until a human approves it.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!node.path().join("kubelet.conf").exists());
+    let name = name.trim_start_matches("certificatesigningrequest.certificates.k8s.io/");
+    let out = run_kubectl(&kubectl, &server, &["certificate", "approve", name]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let output = child_output(&mut child);
+    assert!(output.0, "join failed: {}", output.2);
+    assert!(
+        output.1.starts_with("This node has joined the cluster:"),
+        "{}",
+        output.1
+    );
+    assert!(Path::new(&dir).join("kubelet.conf").is_file());
+}
+
+fn child_output(child: &mut std::process::Child) -> (bool, String, String) {
+    let status = child.wait().unwrap();
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    use std::io::Read;
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (status.success(), stdout, stderr)
+}
+
+#[test]
+fn a_join_configuration_file_works_and_flags_win() {
+    let server = Server::start();
+    let join = join_command(&server);
+    let (endpoint, token, pin) = (&join[0], &join[2], &join[4]);
+    let config = format!(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\nnodeRegistration:\n  name: from-file\ndiscovery:\n  bootstrapToken:\n    apiServerEndpoint: {endpoint}\n    token: {token}\n    caCertHashes: [\"{pin}\"]\n"
+    );
+    std::fs::write(server.path().join("join.yaml"), config).unwrap();
+    let node = tempfile::tempdir().unwrap();
+    let dir = node.path().display().to_string();
+    let (stdout, _) = ok(
+        &[
+            "join",
+            "--config",
+            "join.yaml",
+            "--kubelet-dir",
+            &dir,
+            "-o",
+            "json",
+        ],
+        server.path(),
+    );
+    let result: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(result["kubeletConf"].as_str().unwrap().ends_with("kubelet.conf"));
+    let pem = std::fs::read(node.path().join("pki/kubelet-client-current.pem")).unwrap();
+    let cert = kubetrust::pki::Certificate::from_pem(&pem).unwrap();
+    assert_eq!(cert.subject().common_name, "system:node:from-file");
+    // --node-name wins over the file.
+    let other = tempfile::tempdir().unwrap();
+    let other_dir = other.path().display().to_string();
+    ok(
+        &[
+            "join",
+            "--config",
+            "join.yaml",
+            "--node-name",
+            "from-flag",
+            "--kubelet-dir",
+            &other_dir,
+        ],
+        server.path(),
+    );
+    let pem = std::fs::read(other.path().join("pki/kubelet-client-current.pem")).unwrap();
+    let cert = kubetrust::pki::Certificate::from_pem(&pem).unwrap();
+    assert_eq!(cert.subject().common_name, "system:node:from-flag");
+    let kubeconfig = std::fs::read_to_string(node.path().join("kubelet.conf")).unwrap();
+    assert!(kubeconfig.contains("kubelet-client-current.pem"), "{kubeconfig}");
+    let Some(kubectl) = kubectl() else { return };
+    let out = run_kubectl(
+        &kubectl,
+        &server,
+        &["get", "csr", "-o", "jsonpath={.items[*].spec.username}"],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("system:bootstrap:"),
+        "{out:?}"
+    );
+}
