@@ -50,7 +50,9 @@ impl FirstNode {
         let a = work.path().join("a/pki");
         new_tree(&a, "cp-1");
         let ca = tree::load_ca(&CLUSTER_CA, &a).unwrap();
-        let plane = TestControlPlane::start(Config::default().with_ca(ca)).await.unwrap();
+        let plane = TestControlPlane::start(Config::default().with_ca(ca))
+            .await
+            .unwrap();
         let key = CertificateKey::generate().unwrap();
         let admin = plane.client().await.unwrap();
         upload_certs(&admin, &a, &key, &Etcd::Local).await.unwrap();
@@ -103,7 +105,7 @@ impl FirstNode {
             kube::Api::all(self.plane.client().await.unwrap());
         assert!(csrs.list(&Default::default()).await.unwrap().items.is_empty());
         match err {
-            JoinError::ControlPlanePrepare(cause) => cause,
+            JoinError::ControlPlanePrepare(cause) => *cause,
             other => panic!("{other:?}"),
         }
     }
@@ -115,10 +117,19 @@ fn read(path: impl AsRef<Path>) -> Vec<u8> {
 
 /// `openssl verify -CAfile ca cert` succeeds.
 fn openssl_verifies(ca: &Path, cert: &Path) {
-    let out = match Command::new("openssl").arg("verify").arg("-CAfile").arg(ca).arg(cert).output() {
+    let out = match Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(ca)
+        .arg(cert)
+        .output()
+    {
         Ok(out) => out,
         Err(e) => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "openssl is required under CI: {e}");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "openssl is required under CI: {e}"
+            );
             eprintln!("skipping the openssl check: {e}");
             return;
         }
@@ -147,7 +158,10 @@ async fn a_second_control_plane_node_shares_the_cas_and_joins_etcd() {
     assert_eq!(owner_token.description, CERTS_TOKEN_DESCRIPTION);
     assert!(owner_token.usages.is_empty() && owner_token.groups.is_empty());
     let left = owner_token.time_left(SystemTime::now()).unwrap();
-    assert!(left > Duration::from_secs(7100) && left <= Duration::from_secs(7200), "{left:?}");
+    assert!(
+        left > Duration::from_secs(7100) && left <= Duration::from_secs(7200),
+        "{left:?}"
+    );
 
     let config = first.join_config(first.token.clone(), first.key.clone());
     let mut lines = Vec::new();
@@ -171,11 +185,22 @@ async fn a_second_control_plane_node_shares_the_cas_and_joins_etcd() {
         "[certs] Using the existing \"sa\" key",
         "[kubeconfig] Writing \"admin.conf\" kubeconfig file",
     ] {
-        assert!(lines.iter().any(|l| l == expected), "{expected:?} not in {lines:#?}");
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "{expected:?} not in {lines:#?}"
+        );
     }
 
     let (a, b) = (&first.a, first.b().join("pki"));
-    for shared in ["ca.crt", "ca.key", "front-proxy-ca.crt", "sa.key", "sa.pub", "etcd/ca.crt", "etcd/ca.key"] {
+    for shared in [
+        "ca.crt",
+        "ca.key",
+        "front-proxy-ca.crt",
+        "sa.key",
+        "sa.pub",
+        "etcd/ca.crt",
+        "etcd/ca.key",
+    ] {
         assert_eq!(read(a.join(shared)), read(b.join(shared)), "{shared}");
     }
     for (ca, leaf) in [
@@ -186,7 +211,11 @@ async fn a_second_control_plane_node_shares_the_cas_and_joins_etcd() {
         ("etcd/ca.crt", "etcd/peer.crt"),
         ("etcd/ca.crt", "apiserver-etcd-client.crt"),
     ] {
-        assert_ne!(read(a.join(leaf)), read(b.join(leaf)), "{leaf} is this node's own");
+        assert_ne!(
+            read(a.join(leaf)),
+            read(b.join(leaf)),
+            "{leaf} is this node's own"
+        );
         openssl_verifies(&a.join(ca), &b.join(leaf));
     }
     let apiserver = Certificate::from_pem(&read(b.join("apiserver.crt"))).unwrap();
@@ -210,7 +239,8 @@ async fn a_second_control_plane_node_shares_the_cas_and_joins_etcd() {
         assert!(first.b().join("etc").join(file).exists(), "{file}");
     }
     assert!(!first.b().join("etc/super-admin.conf").exists());
-    let kubelet = Certificate::from_pem(&read(first.b().join("kubelet/pki/kubelet-client-current.pem"))).unwrap();
+    let kubelet =
+        Certificate::from_pem(&read(first.b().join("kubelet/pki/kubelet-client-current.pem"))).unwrap();
     assert_eq!(kubelet.subject().common_name, "system:node:cp-2");
 
     two_member_etcd(first.work.path(), a, &b);
@@ -224,7 +254,9 @@ async fn a_wrong_certificate_key_writes_nothing() {
     let cause = first.join_fails(&config).await;
     assert!(matches!(cause, ControlPlaneError::WrongKey(_)), "{cause:?}");
     assert!(
-        cause.to_string().contains("the certificate key does not decrypt kubeadm-certs"),
+        cause
+            .to_string()
+            .contains("the certificate key does not decrypt kubeadm-certs"),
         "{cause}"
     );
     assert!(!format!("{cause:?}").contains(first.key.expose_hex().as_str()));
@@ -244,7 +276,10 @@ async fn a_deleted_secret_is_named_with_how_to_upload_again() {
     let cause = first.join_fails(&config).await;
     assert!(matches!(cause, ControlPlaneError::SecretNotFound), "{cause:?}");
     let text = cause.to_string();
-    assert!(text.contains("expires 2 h after upload-certs") && text.contains("upload-certs --kubeconfig"), "{text}");
+    assert!(
+        text.contains("expires 2 h after upload-certs") && text.contains("upload-certs --kubeconfig"),
+        "{text}"
+    );
     first.plane.shutdown().await.unwrap();
 }
 
@@ -278,6 +313,70 @@ async fn a_token_outside_the_kubeadm_group_is_forbidden() {
     first.plane.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_file_that_does_not_fit_undoes_the_phase() {
+    let first = FirstNode::start().await;
+    // An admin.conf of another cluster: refused as `kubeconfig init` refuses it, after the
+    // shared files and the certificates were written, which are then removed again.
+    let etc = first.b().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    let other =
+        kubetrust::pki::CertificateAuthority::generate("other", KeyAlgorithm::EcdsaP256, SystemTime::now())
+            .unwrap();
+    kubetrust::kubeconfig::Config::cluster_info(first.plane.url(), other.certificate().to_pem().into_bytes())
+        .save(etc.join("admin.conf"))
+        .unwrap();
+    let before = read(etc.join("admin.conf"));
+    let config = first.join_config(first.token.clone(), first.key.clone());
+    let err = join(&config, &mut |_| {}).await.unwrap_err();
+    assert_eq!(err.phase(), Phase::ControlPlanePrepare);
+    let JoinError::ControlPlanePrepare(cause) = err else {
+        panic!("{err:?}")
+    };
+    assert!(matches!(*cause, ControlPlaneError::Kubeconfigs(_)), "{cause:?}");
+    assert!(
+        !first.b().join("pki").exists(),
+        "the written certificates were removed"
+    );
+    let left: Vec<_> = std::fs::read_dir(&etc)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["admin.conf"]);
+    assert_eq!(
+        read(etc.join("admin.conf")),
+        before,
+        "the refused file is untouched"
+    );
+    first.plane.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_tls_bootstrap_removes_the_control_plane_files_too() {
+    let first = FirstNode::start().await;
+    api::disable_node_client_auto_approval(&first.plane.client().await.unwrap())
+        .await
+        .unwrap();
+    let config = first
+        .join_config(first.token.clone(), first.key.clone())
+        .with_tls_bootstrap_timeout(Duration::from_millis(700));
+    let mut lines = Vec::new();
+    let err = join(&config, &mut |event: Event| lines.extend(event.phase_line()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.phase(), Phase::KubeletStart);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("[control-plane-prepare] done")),
+        "{lines:#?}"
+    );
+    for dir in ["pki", "etc", "kubelet/pki"] {
+        assert!(!first.b().join(dir).exists(), "{dir}");
+    }
+    first.plane.shutdown().await.unwrap();
+}
+
 #[test]
 fn a_join_configuration_maps_its_control_plane() {
     let key = CertificateKey::generate().unwrap();
@@ -297,18 +396,28 @@ controlPlane:
 ",
         key.expose_hex().as_str()
     );
-    let config = JoinConfig::from_config_file(ConfigFile::from_text(&text).unwrap(), "cp-2", "/tmp/k").unwrap();
+    let config =
+        JoinConfig::from_config_file(ConfigFile::from_text(&text).unwrap(), "cp-2", "/tmp/k").unwrap();
     let control_plane = config.control_plane.unwrap();
-    assert_eq!(control_plane.advertise_address, "10.0.0.2".parse::<IpAddr>().unwrap());
+    assert_eq!(
+        control_plane.advertise_address,
+        "10.0.0.2".parse::<IpAddr>().unwrap()
+    );
     assert_eq!(control_plane.bind_port, 7443);
     assert_eq!(control_plane.cert_dir, Path::new("/etc/kubernetes/pki"));
     assert_eq!(control_plane.certificate_key.expose_hex(), key.expose_hex());
 
     let without_address = text.replace("    advertiseAddress: 10.0.0.2\n", "");
-    let err = JoinConfig::from_config_file(ConfigFile::from_text(&without_address).unwrap(), "cp-2", "/tmp/k")
-        .unwrap_err();
+    let err =
+        JoinConfig::from_config_file(ConfigFile::from_text(&without_address).unwrap(), "cp-2", "/tmp/k")
+            .unwrap_err();
     assert_eq!(err.phase(), Phase::Config);
-    assert!(std::error::Error::source(&err).unwrap().to_string().contains("advertiseAddress"));
+    assert!(
+        std::error::Error::source(&err)
+            .unwrap()
+            .to_string()
+            .contains("advertiseAddress")
+    );
 }
 
 // --- a two-member etcd from the two nodes' trees --------------------------------------------
@@ -337,7 +446,10 @@ fn etcd_available() -> bool {
         return true;
     }
     let why = "etcd or etcdctl not found on PATH (Debian: apt-get install etcd-server etcd-client)";
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "required under CI=true: {why}");
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "required under CI=true: {why}"
+    );
     eprintln!("skipping the two-member etcd check: {why}");
     false
 }
@@ -362,7 +474,9 @@ fn two_member_etcd(work: &Path, a: &Path, b: &Path) {
     if !etcd_available() {
         return;
     }
-    let listeners: Vec<TcpListener> = (0..4).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    let listeners: Vec<TcpListener> = (0..4)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
     let urls: Vec<String> = listeners
         .iter()
         .map(|l| format!("https://127.0.0.1:{}", l.local_addr().unwrap().port()))
@@ -378,7 +492,10 @@ fn two_member_etcd(work: &Path, a: &Path, b: &Path) {
             Member(
                 Command::new("etcd")
                     .arg(format!("--name={name}"))
-                    .arg(format!("--data-dir={}", work.join(format!("data-{name}")).display()))
+                    .arg(format!(
+                        "--data-dir={}",
+                        work.join(format!("data-{name}")).display()
+                    ))
                     .arg(format!("--cert-file={}", etcd("server.crt")))
                     .arg(format!("--key-file={}", etcd("server.key")))
                     .arg("--client-cert-auth")
@@ -406,7 +523,12 @@ fn two_member_etcd(work: &Path, a: &Path, b: &Path) {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let out = etcdctl(a, "etcd/healthcheck-client", &urls[0], &["endpoint", "health", "--cluster"]);
+        let out = etcdctl(
+            a,
+            "etcd/healthcheck-client",
+            &urls[0],
+            &["endpoint", "health", "--cluster"],
+        );
         let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
         if out.status.success() && text.contains(&format!("{} is healthy", urls[2])) {
             break;
@@ -422,11 +544,20 @@ fn two_member_etcd(work: &Path, a: &Path, b: &Path) {
     let (key, value) = ("/kubetrust/join-control-plane", "written-by-cp-1");
     let out = etcdctl(a, "apiserver-etcd-client", &urls[0], &["put", key, value]);
     assert!(out.status.success(), "{out:?}");
-    let out = etcdctl(b, "apiserver-etcd-client", &urls[2], &["get", "--consistency=l", key]);
+    let out = etcdctl(
+        b,
+        "apiserver-etcd-client",
+        &urls[2],
+        &["get", "--consistency=l", key],
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{key}\n{value}\n"));
     for name in ["cp-1", "cp-2"] {
-        assert!(!log(name).contains("rejected connection"), "a peer was refused by {name}:\n{}", log(name));
+        assert!(
+            !log(name).contains("rejected connection"),
+            "a peer was refused by {name}:\n{}",
+            log(name)
+        );
     }
     drop(members);
 }

@@ -89,7 +89,8 @@ impl ControlPlane {
         let Some(join) = file.join.as_ref().and_then(|join| join.control_plane.as_ref()) else {
             return Ok(None);
         };
-        let invalid = |reason: String| JoinError::Config(kubetrust_discovery::Error::InvalidConfig { reason });
+        let invalid =
+            |reason: String| JoinError::Config(kubetrust_discovery::Error::InvalidConfig { reason });
         let key = join.certificate_key.expose_secret();
         if key.is_empty() {
             return Err(invalid("controlPlane.certificateKey is required".into()));

@@ -21,7 +21,9 @@ use kubetrust_kubeadm_config::net::HostPort;
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::kubeconfigs::{self, KUBECONFIG_FILES, KubeconfigAction, KubeconfigSpec};
 use kubetrust_pki::tree::{self, Action, CertSpec, TreeConfig};
-use kubetrust_pki::upload_certs::{self, CertificateKey, DownloadedFile, Etcd, NAMESPACE, OwnerRef, SECRET_NAME};
+use kubetrust_pki::upload_certs::{
+    self, CertificateKey, DownloadedFile, Etcd, NAMESPACE, OwnerRef, SECRET_NAME,
+};
 use kubetrust_pki::{Certificate, Dirs};
 
 use super::{ControlPlane, ControlPlaneError, Event};
@@ -59,7 +61,8 @@ pub async fn upload_certs(
     etcd: &Etcd,
 ) -> Result<(), ControlPlaneError> {
     // Everything read and encrypted first; the owner is filled in once the token exists.
-    let mut secret = upload_certs::build_secret(cert_dir, key, etcd, None).map_err(ControlPlaneError::ReadCerts)?;
+    let mut secret =
+        upload_certs::build_secret(cert_dir, key, etcd, None).map_err(ControlPlaneError::ReadCerts)?;
     let owner = create_owner_token(client).await?;
     secret.metadata.owner_references = Some(vec![owner.to_owner_reference()]);
     apply(&Api::namespaced(client.clone(), NAMESPACE), &secret).await?;
@@ -82,7 +85,10 @@ async fn create_owner_token(client: &kube::Client) -> Result<OwnerRef, ControlPl
         .map_err(ControlPlaneError::Token)?;
     let name = spec.id().secret_name();
     let secrets: Api<Secret> = Api::namespaced(client.clone(), NAMESPACE);
-    let created = secrets.get(&name).await.map_err(api_error(format!("get Secret {NAMESPACE}/{name}")))?;
+    let created = secrets
+        .get(&name)
+        .await
+        .map_err(api_error(format!("get Secret {NAMESPACE}/{name}")))?;
     let uid = created.metadata.uid.unwrap_or_default();
     Ok(OwnerRef::new(name, uid))
 }
@@ -93,10 +99,14 @@ where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
 {
     let name = object.meta().name.clone().unwrap_or_default();
-    api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(object))
-        .await
-        .map(|_| ())
-        .map_err(api_error(format!("apply {} {NAMESPACE}/{name}", K::kind(&()))))
+    api.patch(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(object),
+    )
+    .await
+    .map(|_| ())
+    .map_err(api_error(format!("apply {} {NAMESPACE}/{name}", K::kind(&()))))
 }
 
 fn api_error(action: String) -> impl FnOnce(kube::Error) -> ControlPlaneError {
@@ -125,20 +135,18 @@ impl Prepared {
         }
     }
 
-    /// Records the directories of `paths` that do not exist yet (before they are created).
-    fn note_new_dirs<'a>(&mut self, paths: impl IntoIterator<Item = &'a Path>) {
-        for path in paths {
-            let mut missing: Vec<PathBuf> = path
-                .ancestors()
-                .skip(1)
-                .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
-                .map(Path::to_path_buf)
-                .collect();
-            missing.reverse();
-            for dir in missing {
-                if !self.dirs.contains(&dir) {
-                    self.dirs.push(dir);
-                }
+    /// Records `dir` and its ancestors that do not exist yet (before they are created),
+    /// outermost first.
+    fn note_dir(&mut self, dir: &Path) {
+        let mut missing: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        missing.reverse();
+        for dir in missing {
+            if !self.dirs.contains(&dir) {
+                self.dirs.push(dir);
             }
         }
     }
@@ -170,7 +178,11 @@ pub(super) async fn prepare(
         kubetrust_pki::Error::SecretDecrypt { .. } => ControlPlaneError::WrongKey(source),
         other => ControlPlaneError::Download(other),
     })?;
-    check_cluster_ca(&files, &control_plane.cert_dir, &cluster.certificate_authority_data)?;
+    check_cluster_ca(
+        &files,
+        &control_plane.cert_dir,
+        &cluster.certificate_authority_data,
+    )?;
     let new_files = refuse_differing(files)?;
 
     let mut prepared = Prepared::default();
@@ -183,7 +195,11 @@ pub(super) async fn prepare(
 
 /// This node's tree: its name and advertise address, the discovered API server as the
 /// control-plane endpoint, and no etcd leaves with external etcd.
-fn tree_config(control_plane: &ControlPlane, node_name: &str, server: &str) -> Result<TreeConfig, ControlPlaneError> {
+fn tree_config(
+    control_plane: &ControlPlane,
+    node_name: &str,
+    server: &str,
+) -> Result<TreeConfig, ControlPlaneError> {
     let authority = server
         .strip_prefix("https://")
         .map(|rest| rest.split('/').next().unwrap_or(rest))
@@ -203,7 +219,9 @@ fn tree_config(control_plane: &ControlPlane, node_name: &str, server: &str) -> R
 
 /// GET `kube-system/kubeadm-certs` as the bootstrap token.
 async fn fetch_secret(bootstrap: &Config) -> Result<Secret, ControlPlaneError> {
-    let kubeconfig = bootstrap.to_kube().map_err(ControlPlaneError::BootstrapKubeconfig)?;
+    let kubeconfig = bootstrap
+        .to_kube()
+        .map_err(ControlPlaneError::BootstrapKubeconfig)?;
     let options = kube::config::KubeConfigOptions::default();
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
@@ -219,7 +237,11 @@ async fn fetch_secret(bootstrap: &Config) -> Result<Secret, ControlPlaneError> {
 
 /// The Secret's `ca.crt` must be the CA discovery trusted: else it was uploaded by another
 /// cluster, and its CA keys must not become this node's.
-fn check_cluster_ca(files: &[DownloadedFile], cert_dir: &Path, discovered: &[u8]) -> Result<(), ControlPlaneError> {
+fn check_cluster_ca(
+    files: &[DownloadedFile],
+    cert_dir: &Path,
+    discovered: &[u8],
+) -> Result<(), ControlPlaneError> {
     let ca_path = tree::CLUSTER_CA.cert_path(cert_dir);
     let uploaded = files
         .iter()
@@ -241,7 +263,12 @@ fn refuse_differing(files: Vec<DownloadedFile>) -> Result<Vec<DownloadedFile>, C
             Ok(existing) if existing == file.contents.as_slice() => {}
             Ok(_) => return Err(ControlPlaneError::ExistingFileDiffers { path: file.path }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => new.push(file),
-            Err(source) => return Err(ControlPlaneError::ReadExisting { path: file.path, source }),
+            Err(source) => {
+                return Err(ControlPlaneError::ReadExisting {
+                    path: file.path,
+                    source,
+                });
+            }
         }
     }
     Ok(new)
@@ -260,7 +287,9 @@ fn write_all(
     events(Event::SavingCerts {
         cert_dir: cert_dir.clone(),
     });
-    prepared.note_new_dirs(files.iter().map(|f| f.path.as_path()));
+    for file in &files {
+        prepared.note_dir(file.path.parent().unwrap_or(cert_dir));
+    }
     for dir in &prepared.dirs {
         kubetrust_fs::create_dir_all(dir, Mode::PUBLIC_DIR).map_err(ControlPlaneError::Write)?;
     }
@@ -272,21 +301,23 @@ fn write_all(
             mode: Mode::from_bits(file.mode),
         })
         .collect();
-    // Recorded before writing: a batch that fails half-way leaves complete files to remove.
+    // Everything is recorded before it is written (none of it existed), so a write that
+    // fails half-way is undone too.
     prepared.files.extend(files.iter().map(|f| f.path.clone()));
     kubetrust_fs::write_new_all(&batch).map_err(ControlPlaneError::Write)?;
 
     let now = SystemTime::now();
-    prepared.note_new_dirs([cert_dir.join("etcd/x").as_path()]);
-    let plan = tree::create(cert_dir, tree_config, now).map_err(ControlPlaneError::Certs)?;
-    for line in plan.lines() {
-        events(Event::Certs(line));
-    }
-    for (item, spec) in plan.items.iter().zip(CertSpec::for_config(tree_config)) {
+    prepared.note_dir(&cert_dir.join("etcd"));
+    let planned = tree::plan(cert_dir, tree_config, now).map_err(ControlPlaneError::Certs)?;
+    for (item, spec) in planned.items.iter().zip(CertSpec::for_config(tree_config)) {
         if matches!(item.action, Action::Create) {
             prepared.files.push(spec.cert_path(cert_dir));
             prepared.files.push(spec.key_path(cert_dir));
         }
+    }
+    let plan = tree::create(cert_dir, tree_config, now).map_err(ControlPlaneError::Certs)?;
+    for line in plan.lines() {
+        events(Event::Certs(line));
     }
 
     let dirs = Dirs::new(cert_dir.clone(), control_plane.kubeconfig_dir.clone());
@@ -294,13 +325,18 @@ fn write_all(
         .into_iter()
         .filter(|spec| JOIN_KUBECONFIG_FILES.contains(&spec.file_name))
         .collect();
-    prepared.note_new_dirs([dirs.kubeconfig_dir.join("x").as_path()]);
-    let items = kubeconfigs::create(&dirs, tree_config, &specs, now).map_err(ControlPlaneError::Kubeconfigs)?;
+    prepared.note_dir(&dirs.kubeconfig_dir);
+    let planned = kubeconfigs::plan(&dirs, tree_config, &specs).map_err(ControlPlaneError::Kubeconfigs)?;
+    prepared.files.extend(
+        planned
+            .into_iter()
+            .filter(|item| matches!(item.action, KubeconfigAction::Create))
+            .map(|item| item.path),
+    );
+    let items =
+        kubeconfigs::create(&dirs, tree_config, &specs, now).map_err(ControlPlaneError::Kubeconfigs)?;
     for item in items {
         events(Event::Kubeconfig(item.line()));
-        if matches!(item.action, KubeconfigAction::Create) {
-            prepared.files.push(item.path);
-        }
     }
     Ok(())
 }

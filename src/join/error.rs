@@ -69,7 +69,7 @@ pub enum JoinError {
     /// The control-plane certificates could not be prepared; nothing of that phase was left
     /// on disk.
     #[error("[control-plane-prepare] the control-plane certificates could not be prepared")]
-    ControlPlanePrepare(#[source] ControlPlaneError),
+    ControlPlanePrepare(#[source] Box<ControlPlaneError>),
     /// The TLS bootstrap failed: no certificate was issued, or it was refused.
     #[error("[kubelet-start] the TLS bootstrap failed")]
     TlsBootstrap(#[source] BootstrapError),

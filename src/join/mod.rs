@@ -42,7 +42,8 @@ use kubetrust_discovery::token::TokenDiscovery;
 use kubetrust_kubeconfig::Config;
 
 pub use config::{
-    ControlPlane, DEFAULT_BIND_PORT, DEFAULT_TLS_BOOTSTRAP_TIMEOUT, Discovery, JoinConfig, KUBELET_CONF, KUBELET_PKI,
+    ControlPlane, DEFAULT_BIND_PORT, DEFAULT_TLS_BOOTSTRAP_TIMEOUT, Discovery, JoinConfig, KUBELET_CONF,
+    KUBELET_PKI,
 };
 pub use error::{ControlPlaneError, JoinError, Phase, PreflightError};
 pub use event::Event;
@@ -81,9 +82,10 @@ pub async fn join(config: &JoinConfig, events: &mut (dyn FnMut(Event) + Send)) -
     let prepared = match &config.control_plane {
         Some(control_plane) => {
             let started = phase(Phase::ControlPlanePrepare, events);
-            let prepared = control_plane::prepare(control_plane, &config.node_name, &bootstrap_kubeconfig, events)
-                .await
-                .map_err(JoinError::ControlPlanePrepare)?;
+            let prepared =
+                control_plane::prepare(control_plane, &config.node_name, &bootstrap_kubeconfig, events)
+                    .await
+                    .map_err(|e| JoinError::ControlPlanePrepare(Box::new(e)))?;
             finish(started, events, &mut timings);
             Some(prepared)
         }
