@@ -1,9 +1,9 @@
 //! The control-plane half of `kubeadm join --control-plane`, and the upload it depends on.
 //!
-//! [`upload_certs`] is `kubeadm init phase upload-certs` on a control-plane node: the shared CAs
+//! [`upload_certs()`] is `kubeadm init phase upload-certs` on a control-plane node: the shared CAs
 //! and keys, encrypted with the certificate key, in `kube-system/kubeadm-certs`, owned by a
 //! 2-hour bootstrap token so the garbage collector removes them with it, and readable by the
-//! node bootstrap token group. [`prepare`] is the `control-plane-prepare` phase of the join: it
+//! node bootstrap token group. `prepare` is the `control-plane-prepare` phase of the join: it
 //! reads that Secret with the bootstrap token, decrypts and checks everything in memory, then
 //! writes the shared files and generates this node's own certificates and kubeconfig files
 //! through pki's tree. If anything after the first write fails, what the phase wrote is removed.
