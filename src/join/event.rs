@@ -1,9 +1,11 @@
 //! What a join reports while it runs, so the CLI prints kubeadm's phase lines and a program can
 //! log or draw progress.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kubetrust_csr_bootstrap::flow::Progress;
+use kubetrust_pki::upload_certs::{NAMESPACE, SECRET_NAME};
 
 use super::Phase;
 
@@ -21,6 +23,17 @@ pub enum Event {
         /// discovery file, whose CA is trusted as given).
         pinned: bool,
     },
+    /// The `kubeadm-certs` Secret is being read (control-plane join).
+    DownloadingCerts,
+    /// The Secret was decrypted and checked; the shared files go to this directory.
+    SavingCerts {
+        /// The cert dir.
+        cert_dir: PathBuf,
+    },
+    /// One of pki's `[certs]` plan lines for this node's certificates.
+    Certs(String),
+    /// One of pki's `[kubeconfig]` plan lines for this node's kubeconfig files.
+    Kubeconfig(String),
     /// A step of the TLS bootstrap.
     TlsBootstrap(Progress),
     /// A phase ended successfully.
@@ -51,6 +64,14 @@ impl Event {
                 };
                 format!("[discovery] cluster-info is valid and {trust}; using API Server {server:?}")
             }
+            Self::DownloadingCerts => format!(
+                "[download-certs] Downloading the certificates in Secret {SECRET_NAME:?} in the {NAMESPACE:?} Namespace"
+            ),
+            Self::SavingCerts { cert_dir } => format!(
+                "[download-certs] Saving the certificates to the folder: {:?}",
+                cert_dir.display().to_string()
+            ),
+            Self::Certs(line) | Self::Kubeconfig(line) => line.clone(),
             Self::TlsBootstrap(progress) => format!("[kubelet-start] {}", describe(progress)?),
             Self::PhaseFinished { phase, elapsed } => {
                 format!("[{phase}] done in {:.0?}", elapsed)

@@ -1,6 +1,8 @@
 //! The whole `kubeadm join` trust bootstrap as one call: discovery (the node trusts the control
 //! plane), then the TLS bootstrap (the control plane trusts the node), leaving `kubelet.conf`
-//! and the kubelet's client certificate in the kubelet directory.
+//! and the kubelet's client certificate in the kubelet directory. With
+//! [`JoinConfig::with_control_plane`], between the two the node takes the cluster's shared CAs
+//! from `kubeadm-certs` and makes its own control-plane certificates ([`control_plane`]).
 //!
 //! This is the one place that composes `kubetrust-discovery` and `kubetrust-csr-bootstrap`;
 //! the CLI's `kubetrust join` and the examples call it. On failure nothing credential-bearing
@@ -24,6 +26,7 @@
 //! ```
 
 mod config;
+pub mod control_plane;
 mod error;
 mod event;
 
@@ -38,8 +41,11 @@ use kubetrust_discovery::file::FileDiscovery;
 use kubetrust_discovery::token::TokenDiscovery;
 use kubetrust_kubeconfig::Config;
 
-pub use config::{DEFAULT_TLS_BOOTSTRAP_TIMEOUT, Discovery, JoinConfig, KUBELET_CONF, KUBELET_PKI};
-pub use error::{JoinError, Phase, PreflightError};
+pub use config::{
+    ControlPlane, DEFAULT_BIND_PORT, DEFAULT_TLS_BOOTSTRAP_TIMEOUT, Discovery, JoinConfig, KUBELET_CONF,
+    KUBELET_PKI,
+};
+pub use error::{ControlPlaneError, JoinError, Phase, PreflightError};
 pub use event::Event;
 
 /// What a successful join left.
@@ -73,11 +79,27 @@ pub async fn join(config: &JoinConfig, events: &mut (dyn FnMut(Event) + Send)) -
     let bootstrap_kubeconfig = discover(config, events).await.map_err(JoinError::Discovery)?;
     finish(started, events, &mut timings);
 
+    let prepared = match &config.control_plane {
+        Some(control_plane) => {
+            let started = phase(Phase::ControlPlanePrepare, events);
+            let prepared =
+                control_plane::prepare(control_plane, &config.node_name, &bootstrap_kubeconfig, events)
+                    .await
+                    .map_err(|e| JoinError::ControlPlanePrepare(Box::new(e)))?;
+            finish(started, events, &mut timings);
+            Some(prepared)
+        }
+        None => None,
+    };
+
     let started = phase(Phase::KubeletStart, events);
     let csr_name = tls_bootstrap(config, &bootstrap_kubeconfig, events)
         .await
         .inspect_err(|_| {
             remove_credentials(config);
+            if let Some(prepared) = &prepared {
+                prepared.remove();
+            }
         })?;
     finish(started, events, &mut timings);
     Ok(Joined {

@@ -309,6 +309,19 @@ impl OwnerRef {
     pub fn for_token_id(token_id: &str, uid: impl Into<String>) -> Self {
         OwnerRef::new(format!("bootstrap-token-{token_id}"), uid)
     }
+
+    /// kubeadm's controller reference to the token Secret, for a `kubeadm-certs` Secret built
+    /// before the token existed (read the files first, create the token only if that worked).
+    pub fn to_owner_reference(&self) -> OwnerReference {
+        OwnerReference {
+            api_version: "v1".to_owned(),
+            kind: "Secret".to_owned(),
+            name: self.secret_name.clone(),
+            uid: self.uid.clone(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }
+    }
 }
 
 /// Reads the files of [`entries`] under `cert_dir`, encrypts each with `key`, and returns the
@@ -337,16 +350,7 @@ pub fn build_secret(
         metadata: ObjectMeta {
             name: Some(SECRET_NAME.to_owned()),
             namespace: Some(NAMESPACE.to_owned()),
-            owner_references: owner.map(|o| {
-                vec![OwnerReference {
-                    api_version: "v1".to_owned(),
-                    kind: "Secret".to_owned(),
-                    name: o.secret_name.clone(),
-                    uid: o.uid.clone(),
-                    controller: Some(true),
-                    block_owner_deletion: Some(true),
-                }]
-            }),
+            owner_references: owner.map(|o| vec![o.to_owner_reference()]),
             ..ObjectMeta::default()
         },
         type_: Some("Opaque".to_owned()),
