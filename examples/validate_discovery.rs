@@ -33,7 +33,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let token: BootstrapToken = token.parse()?;
     let trust = Trust::from_flags(&pins, false)?;
     let validated = validate(&cluster_info, &token, &trust)?;
-    println!("cluster-info is signed with token {} and its CA is pinned", token.id());
+    println!(
+        "cluster-info is signed with token {} and its CA is pinned",
+        token.id()
+    );
     println!("  server: {}", validated.server());
     println!("  CA certificates: {}", validated.ca_certificates().len());
     Ok(())

@@ -2,19 +2,14 @@
 //! `kubeconfig init` and the library's API calls, so a kubeadm script switches by one word.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
-use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use k8s_openapi::serde::Serialize;
-use k8s_openapi::serde::de::DeserializeOwned;
-use kube::api::{Api, Patch, PatchParams};
-use kubetrust::bootstrap_token::{BootstrapToken, TokenSpec, api};
+use kubetrust::bootstrap_token::api;
+use kubetrust::join::control_plane;
 use kubetrust::pki::kubeconfigs::{KUBECONFIG_FILES, KubeconfigSpec};
 use kubetrust::pki::tree::CERTIFICATES;
-use kubetrust::pki::upload_certs::{self, CertificateKey, Etcd, OwnerRef};
+use kubetrust::pki::upload_certs::{self, CertificateKey, Etcd};
 
 use crate::CommandResult;
 use crate::api::{KubeconfigArg, block_on};
@@ -74,9 +69,6 @@ pub(crate) struct UploadCertsArgs {
     #[arg(long)]
     upload_certs: bool,
 }
-
-/// How long kubeadm keeps the uploaded certificates: the lifetime of the token owning them.
-const CERTIFICATE_KEY_TTL: Duration = Duration::from_secs(2 * 60 * 60);
 
 fn cert_names() -> PossibleValuesParser {
     let names = CERTIFICATES.iter().map(|c| c.name);
@@ -153,28 +145,8 @@ impl UploadCertsArgs {
                 upload_certs::SECRET_NAME,
                 upload_certs::NAMESPACE
             );
-            let owner = owner_token(&cluster.client).await?;
-            let secret = upload_certs::build_secret(&self.cert_dir, &key, &Etcd::Local, Some(&owner))?;
-            let (role, binding) = upload_certs::rbac();
-            let namespace = upload_certs::NAMESPACE;
-            apply(
-                &Api::<Secret>::namespaced(cluster.client.clone(), namespace),
-                &secret,
-                "Secret",
-            )
-            .await?;
-            apply(
-                &Api::<Role>::namespaced(cluster.client.clone(), namespace),
-                &role,
-                "Role",
-            )
-            .await?;
-            apply(
-                &Api::<RoleBinding>::namespaced(cluster.client, namespace),
-                &binding,
-                "RoleBinding",
-            )
-            .await
+            control_plane::upload_certs(&cluster.client, &self.cert_dir, &key, &Etcd::Local).await?;
+            Ok(())
         })?;
         // Printing the key is what this phase is for, as in kubeadm.
         println!(
@@ -183,38 +155,4 @@ impl UploadCertsArgs {
         );
         Ok(())
     }
-}
-
-/// kubeadm's proxy token: no usages, no groups, 2 hours; the garbage collector deletes the
-/// `kubeadm-certs` Secret it owns when it expires.
-async fn owner_token(client: &kube::Client) -> Result<OwnerRef, Box<dyn std::error::Error>> {
-    let spec = TokenSpec::new(BootstrapToken::generate()?)
-        .with_ttl(CERTIFICATE_KEY_TTL)
-        .with_usages([])
-        .with_groups(Vec::<String>::new())
-        .with_description("Proxy for managing TTL for the kubeadm-certs secret");
-    api::create_token(client, &spec, SystemTime::now()).await?;
-    let name = spec.id().secret_name();
-    let secret = Api::<Secret>::namespaced(client.clone(), kubetrust::bootstrap_token::SECRET_NAMESPACE)
-        .get(&name)
-        .await
-        .map_err(|e| format!("reading back the owner token's Secret {name}: {e}"))?;
-    let uid = secret
-        .metadata
-        .uid
-        .ok_or_else(|| format!("the owner token's Secret {name} has no uid"))?;
-    Ok(OwnerRef::new(name, uid))
-}
-
-/// Creates or updates an object by server-side apply (field manager `kubetrust`, forced).
-async fn apply<K>(api: &Api<K>, object: &K, what: &str) -> CommandResult
-where
-    K: kube::Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
-{
-    let name = object.meta().name.clone().unwrap_or_default();
-    let params = PatchParams::apply(api::FIELD_MANAGER).force();
-    api.patch(&name, &params, &Patch::Apply(object))
-        .await
-        .map_err(|e| format!("applying {what} {name}: {e}"))?;
-    Ok(())
 }

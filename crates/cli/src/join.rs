@@ -7,9 +7,11 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use kubetrust::bootstrap_token::BootstrapToken;
 use kubetrust::discovery::Trust;
-use kubetrust::join::{Event, JoinConfig, Joined, KUBELET_CONF, KUBELET_PKI, join};
+use kubetrust::join::{ControlPlane, Event, JoinConfig, Joined, KUBELET_CONF, KUBELET_PKI, join};
 use kubetrust::kubeadm_config::{ConfigFile, parse_duration};
 use kubetrust::kubeconfig::SecretString;
+use kubetrust::pki::Dirs;
+use kubetrust::pki::upload_certs::CertificateKey;
 use serde_json::json;
 
 use crate::CommandResult;
@@ -61,6 +63,22 @@ pub(crate) struct JoinArgs {
     /// (kubeadm does not check it).
     #[arg(long)]
     no_discovery_server_check: bool,
+    /// Join as a control-plane node: download the shared certificates that `init phase
+    /// upload-certs` stored, then generate this node's own.
+    #[arg(long, requires = "certificate_key")]
+    control_plane: bool,
+    /// The key `init phase upload-certs` printed (64 hex characters).
+    #[arg(long, value_name = "KEY")]
+    certificate_key: Option<SecretString>,
+    /// This control-plane node's API server address (default: the default route's address).
+    #[arg(long, value_name = "IP")]
+    apiserver_advertise_address: Option<std::net::IpAddr>,
+    /// Where the control-plane node's certificates go.
+    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes/pki")]
+    cert_dir: PathBuf,
+    /// Where the control-plane node's kubeconfig files go.
+    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes")]
+    kubeconfig_dir: PathBuf,
     /// Output format of the result on stdout.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -153,9 +171,23 @@ impl JoinArgs {
         if let Some(timeout) = &self.discovery_timeout {
             config = config.with_discovery_timeout(duration(timeout, "discovery-timeout")?);
         }
-        let config = config
+        let mut config = config
             .with_tls_bootstrap_timeout(duration(&self.tls_bootstrap_timeout, "tls-bootstrap-timeout")?)
             .with_server_check(!self.no_discovery_server_check);
+        if self.control_plane {
+            let key = self
+                .certificate_key
+                .as_ref()
+                .ok_or("--control-plane needs --certificate-key")?
+                .expose_secret()
+                .parse::<CertificateKey>()
+                .map_err(|e| format!("--certificate-key: {e}"))?;
+            let address = self
+                .apiserver_advertise_address
+                .unwrap_or_else(crate::settings::default_route_address);
+            let dirs = Dirs::new(&self.cert_dir, &self.kubeconfig_dir);
+            config = config.with_control_plane(ControlPlane::new(key, address).with_dirs(dirs));
+        }
         Ok(config)
     }
 }

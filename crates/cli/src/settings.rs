@@ -138,7 +138,7 @@ pub(crate) fn hostname() -> String {
 
 /// The local address the kernel would use for the default route, as kubeadm's default
 /// advertise address; a UDP "connect" sends nothing. Loopback when there is no route.
-fn default_route_address() -> IpAddr {
+pub(crate) fn default_route_address() -> IpAddr {
     std::net::UdpSocket::bind("0.0.0.0:0")
         .and_then(|socket| socket.connect("192.0.2.1:9").map(|()| socket))
         .and_then(|socket| socket.local_addr())
