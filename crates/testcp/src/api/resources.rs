@@ -164,6 +164,9 @@ pub static RESOURCES: &[ServedResource] = &[
     },
     ServedResource {
         short_names: &["csr"],
+        // Upstream does not care what CSRs are called (`ValidateCertificateRequestName`): the
+        // kubelet's `node-csr-<base64url digest>` has upper case and `_`.
+        names: NameRule::PathSegment,
         subresources: &["approval", "status"],
         columns: Columns::CertificateSigningRequest,
         fields: &["spec.signerName"],
