@@ -419,7 +419,7 @@ async fn a_short_lived_certificate_is_rotated_through_selfnodeclient() {
 
 /// A bootstrapped node whose Node object lists `addresses`, and a client as that node.
 async fn node_with_addresses(cluster: &Cluster, node: &Node, addresses: &[NodeAddress]) -> kube::Client {
-    node.join(&cluster, short()).await.unwrap();
+    node.join(cluster, short()).await.unwrap();
     let nodes: Api<NodeObject> = Api::all(cluster.admin.clone());
     let mut object = NodeObject::default();
     object.metadata.name = Some(node.name.clone());
@@ -525,6 +525,31 @@ async fn without_its_node_a_serving_csr_stays_pending() {
     let request = Request::kubelet_serving("worker-14", &key, &addresses, None, ca).unwrap();
     let options = Options::default().with_timeout(Duration::from_millis(1500));
     let error = client::request_certificate(&node.client().await, &request, &options)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ClientError::Timeout {
+                state: CsrState::Pending,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_serving_csrs_are_left_to_a_human() {
+    let cluster = Cluster::start().await;
+    let node = Node::new(15);
+    let addresses = [address("InternalIP", "10.0.0.15")];
+    let client = node_with_addresses(&cluster, &node, &addresses).await;
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let ca = vec![cluster.plane.ca().certificate().clone()];
+    let request = Request::kubelet_serving("worker-15", &key, &addresses, None, ca).unwrap();
+    let options = Options::default().with_timeout(Duration::from_millis(1500));
+    let error = client::request_certificate(&client, &request, &options)
         .await
         .unwrap_err();
     assert!(
