@@ -61,7 +61,12 @@ async fn happy_path_from_token_discovery_to_a_working_kubelet_conf() {
     let node = Node::new(1);
     let trust = Trust::Pinned(PinSet::parse([cluster.pin()]).unwrap());
     let discovered = TokenDiscovery::new(cluster.endpoint(), cluster.token.clone(), trust)
-        .with_timing(Timing::default().with_timeout(short()))
+        // The bootstrap signer adds the token's signature shortly after the token appears.
+        .with_timing(
+            Timing::default()
+                .with_timeout(short())
+                .with_retry_interval(Duration::from_millis(100)),
+        )
         .discover()
         .await
         .unwrap();
