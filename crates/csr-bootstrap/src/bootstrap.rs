@@ -23,6 +23,9 @@ pub struct BootstrapOptions {
     pub key_algorithm: KeyAlgorithm,
     /// How the request waits and retries (default timeout 1 h, as the kubelet).
     pub request: Options,
+    /// `spec.expirationSeconds` of the CSR (at least 600); `None` leaves the lifetime to the
+    /// signer, as the kubelet does.
+    pub expiration_seconds: Option<i32>,
 }
 
 impl Default for BootstrapOptions {
@@ -31,6 +34,7 @@ impl Default for BootstrapOptions {
             layout: Layout::default(),
             key_algorithm: KeyAlgorithm::EcdsaP256,
             request: Options::default(),
+            expiration_seconds: None,
         }
     }
 }
@@ -51,6 +55,12 @@ impl BootstrapOptions {
     /// Sets [`BootstrapOptions::request`].
     pub fn with_request(mut self, request: Options) -> Self {
         self.request = request;
+        self
+    }
+
+    /// Sets [`BootstrapOptions::expiration_seconds`] (a short-lived certificate, for rotation).
+    pub fn with_expiration_seconds(mut self, seconds: i32) -> Self {
+        self.expiration_seconds = Some(seconds);
         self
     }
 }
@@ -128,7 +138,13 @@ pub async fn bootstrap_with_client(
         Start::Done => return Ok(()),
         Start::Request(key) => key,
     };
-    let request = Request::kubelet_client(node_name, &key, Naming::Digest, None, cluster_ca(bootstrap)?)?;
+    let request = Request::kubelet_client(
+        node_name,
+        &key,
+        Naming::Digest,
+        options.expiration_seconds,
+        cluster_ca(bootstrap)?,
+    )?;
     progress(Progress::Requesting {
         name: request.csr().metadata.name.clone().unwrap_or_default(),
     });

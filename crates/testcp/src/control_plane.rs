@@ -56,6 +56,8 @@ pub struct Config {
     /// Where the objects (and a generated CA) persist, so a control plane started again on
     /// the same directory — and the same port, which cluster-info names — carries on.
     pub state_dir: Option<PathBuf>,
+    /// Whether to run the secure kubelet-serving approver (off by default, as in a cluster).
+    pub serving_approver: bool,
 }
 
 impl Default for Config {
@@ -66,6 +68,7 @@ impl Default for Config {
             ca: None,
             kubeadm_state: true,
             state_dir: None,
+            serving_approver: false,
         }
     }
 }
@@ -92,6 +95,13 @@ impl Config {
     /// Whether to set up kubeadm's state on start.
     pub fn with_kubeadm_state(mut self, enabled: bool) -> Self {
         self.kubeadm_state = enabled;
+        self
+    }
+
+    /// Whether to approve or deny kubelet serving CSRs against their Node
+    /// ([`controllers::serving_approver`]).
+    pub fn with_serving_approver(mut self, enabled: bool) -> Self {
+        self.serving_approver = enabled;
         self
     }
 
@@ -209,9 +219,12 @@ impl TestControlPlane {
                 plane.set_up_kubeadm_state().await?;
             }
         }
-        plane
-            .controllers
-            .extend(controllers::spawn_all(&Controllers { store, ca, faults }));
+        plane.controllers.extend(controllers::spawn_all(&Controllers {
+            store,
+            ca,
+            faults,
+            serving_approver: config.serving_approver,
+        }));
         Ok(plane)
     }
 

@@ -89,9 +89,13 @@ mod tests {
         assert!(validate(bindings, "kubeadm:node-autoapprove-bootstrap").is_ok());
         assert!(validate(bindings, "a/b").is_err());
         assert!(validate(find("", "v1", "namespaces").unwrap(), "a.b").is_err());
-        // The kubelet's digest names (base64url) are valid CSR names.
+    }
+
+    #[test]
+    fn csr_names_are_any_path_segment_as_the_kubelet_names_them() {
         let csrs = find("certificates.k8s.io", "v1", "certificatesigningrequests").unwrap();
-        assert!(validate(csrs, "node-csr-1MroiZlxXNKoWVclTQGMQYVSf44F1-YRa9-dXbTDOTA").is_ok());
+        assert!(validate(csrs, "node-csr-I2GQjAEuzdeITTFPp5Cpmj5xVrwE51WIMgDXhmaf87M").is_ok());
+        assert!(validate(csrs, "node-csr-G7Sv-WZe6hT_lRhz").is_ok());
         assert!(validate(csrs, "a/b").is_err());
     }
 }

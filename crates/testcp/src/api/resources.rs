@@ -164,10 +164,10 @@ pub static RESOURCES: &[ServedResource] = &[
     },
     ServedResource {
         short_names: &["csr"],
-        subresources: &["approval", "status"],
-        // `ValidateCertificateRequestName` accepts any name: the kubelet's `node-csr-<digest>`
-        // names carry base64url's upper case letters and underscores.
+        // Upstream does not care what CSRs are called (`ValidateCertificateRequestName`): the
+        // kubelet's `node-csr-<base64url digest>` has upper case and `_`.
         names: NameRule::PathSegment,
+        subresources: &["approval", "status"],
         columns: Columns::CertificateSigningRequest,
         fields: &["spec.signerName"],
         ..crud(

@@ -79,11 +79,21 @@ pub(super) fn update(
     csr: &CertificateSigningRequest,
     subresource: &str,
 ) -> Result<(), ApiError> {
+    update_as(store, csr, subresource, &controller_user())
+}
+
+/// [`update`] as `user`, for a controller with its own identity and RBAC.
+pub(super) fn update_as(
+    store: &Store,
+    csr: &CertificateSigningRequest,
+    subresource: &str,
+    user: &UserInfo,
+) -> Result<(), ApiError> {
     let name = csr.metadata.name.as_deref().unwrap_or_default();
     let key = key(name);
     let old = store.get(&key)?;
     let mut new = serde_json::to_value(csr).map_err(|e| ApiError::internal(e.to_string()))?;
-    strategy::before_update(&csrs(), subresource, &old, &mut new, &controller_user(), store)?;
+    strategy::before_update(&csrs(), subresource, &old, &mut new, user, store)?;
     store.update(&key, new)?;
     Ok(())
 }

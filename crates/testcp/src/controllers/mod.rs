@@ -1,5 +1,6 @@
 //! kube-controller-manager's controllers that a join needs, as tasks over the store's change
-//! feed: the bootstrap signer and token cleaner, and the CSR approver, signer and cleaner.
+//! feed: the bootstrap signer and token cleaner, and the CSR approver, signer and cleaner;
+//! optionally a secure approver of kubelet serving CSRs.
 
 pub mod bootstrap_signer;
 pub mod csr_approver;
@@ -7,6 +8,7 @@ pub mod csr_cleaner;
 mod csr_object;
 pub mod csr_signer;
 mod resync;
+pub mod serving_approver;
 pub mod token_cleaner;
 
 #[cfg(test)]
@@ -28,6 +30,8 @@ pub struct Controllers {
     pub ca: Arc<CertificateAuthority>,
     /// Injected faults (the signing delay).
     pub faults: Faults,
+    /// Whether the serving approver runs.
+    pub serving_approver: bool,
 }
 
 /// Starts every controller; the handles end when the control plane stops.
@@ -39,11 +43,15 @@ pub fn spawn_all(context: &Controllers) -> Vec<tokio::task::JoinHandle<()>> {
         config: SignerConfig::default(),
         delay: Arc::new(move || faults.signing_delay()),
     };
-    vec![
+    let mut handles = vec![
         bootstrap_signer::spawn(store.clone()),
         token_cleaner::spawn(store.clone()),
         csr_approver::spawn(store.clone()),
         csr_signer::spawn(store.clone(), signer),
         csr_cleaner::spawn(store.clone()),
-    ]
+    ];
+    if context.serving_approver {
+        handles.push(serving_approver::spawn(store.clone()));
+    }
+    handles
 }
