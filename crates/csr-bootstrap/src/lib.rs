@@ -44,6 +44,7 @@
 //! assert_eq!(decision.condition().and_then(|c| c.reason).as_deref(), Some("AutoApproved"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "kube")]
