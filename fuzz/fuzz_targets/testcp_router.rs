@@ -203,10 +203,12 @@ fn kubeadm_state(api: &Api, admin: &[Vec<u8>]) {
         let Outcome::Respond(response) = runtime.block_on(api.handle(request)) else {
             panic!("{method} {path}: dropped without a fault");
         };
+        let status = response.status();
+        let answer = runtime.block_on(read_body(response));
         assert!(
-            response.status().is_success(),
-            "{method} {path}: {}",
-            response.status()
+            status.is_success(),
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&answer)
         );
     }
 }

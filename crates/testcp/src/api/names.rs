@@ -90,4 +90,13 @@ mod tests {
         assert!(validate(bindings, "a/b").is_err());
         assert!(validate(find("", "v1", "namespaces").unwrap(), "a.b").is_err());
     }
+
+    #[test]
+    fn csr_names_are_path_segments() {
+        // Found by the testcp_router fuzz target: a kubelet's digest name was refused with 422.
+        let csrs = find("certificates.k8s.io", "v1", "certificatesigningrequests").unwrap();
+        assert!(validate(csrs, "node-csr-7nvIpW5ygEf1XYUTfWWENlU0qCudErkPqx6IBgyFHWE").is_ok());
+        assert_eq!(validate(csrs, "a/b").unwrap_err().code, 422);
+        assert_eq!(validate(csrs, "..").unwrap_err().code, 422);
+    }
 }
