@@ -55,7 +55,9 @@ async fn start_answer_stop(config: Config) {
 
 fn start_up(c: &mut Criterion) {
     let runtime = runtime();
-    let ca = Arc::new(CertificateAuthority::generate("kubernetes", KeyAlgorithm::EcdsaP256, SystemTime::now()).unwrap());
+    let ca = Arc::new(
+        CertificateAuthority::generate("kubernetes", KeyAlgorithm::EcdsaP256, SystemTime::now()).unwrap(),
+    );
     let mut group = c.benchmark_group("testcp/start-up");
     group.sample_size(30);
     group.bench_function("start + /version + shutdown, PKI given (P-256)", |b| {
@@ -118,7 +120,12 @@ async fn cycle(plane: &TestControlPlane, csrs: &Arc<Vec<CertificateSigningReques
         done.unwrap();
     }
     while issued(plane) < csrs.len() {
-        assert!(start.elapsed() < CYCLE_LIMIT, "only {} of {} CSRs issued", issued(plane), csrs.len());
+        assert!(
+            start.elapsed() < CYCLE_LIMIT,
+            "only {} of {} CSRs issued",
+            issued(plane),
+            csrs.len()
+        );
         tokio::time::sleep(POLL).await;
     }
     start.elapsed()
@@ -131,8 +138,12 @@ fn csr_cycles(c: &mut Criterion) {
     group.sample_size(10);
     group.warm_up_time(Duration::from_millis(1));
     group.measurement_time(Duration::from_secs(20));
-    for (label, algorithm) in [("ECDSA-P256 CA", KeyAlgorithm::EcdsaP256), ("RSA-2048 CA", KeyAlgorithm::Rsa2048)] {
-        let ca = Arc::new(CertificateAuthority::generate("kubernetes", algorithm, SystemTime::now()).unwrap());
+    for (label, algorithm) in [
+        ("ECDSA-P256 CA", KeyAlgorithm::EcdsaP256),
+        ("RSA-2048 CA", KeyAlgorithm::Rsa2048),
+    ] {
+        let ca =
+            Arc::new(CertificateAuthority::generate("kubernetes", algorithm, SystemTime::now()).unwrap());
         group.bench_function(label, |b| {
             b.iter_custom(|iterations| {
                 runtime.block_on(async {
