@@ -176,10 +176,18 @@ impl Store {
     /// resourceVersion they are consistent with.
     pub fn list(&self, resource: &Resource, filter: &Filter) -> (Vec<Arc<Value>>, u64) {
         let state = self.lock();
+        // Keys sort by resource, then namespace: scan only this resource's range (from the
+        // filter's namespace), not every object in the store.
+        let start = ObjectKey {
+            resource: resource.clone(),
+            namespace: filter.namespace.clone().unwrap_or_default(),
+            name: String::new(),
+        };
         let items = state
             .objects
-            .iter()
-            .filter(|(key, _)| key.resource == *resource && filter.matches(key))
+            .range(start..)
+            .take_while(|(key, _)| key.resource == *resource)
+            .filter(|(key, _)| filter.matches(key))
             .map(|(_, object)| object.clone())
             .collect();
         (items, state.revision)
@@ -500,6 +508,40 @@ mod tests {
             namespace: String::new(),
             name: name.into(),
         }
+    }
+
+    #[test]
+    fn list_keeps_to_its_resource_and_namespace() {
+        let store = Store::new(Clock::default());
+        let maps = Resource::new("", "configmaps");
+        let secrets = Resource::new("", "secrets");
+        for (resource, namespace, name) in [
+            (&maps, "a", "x"),
+            (&maps, "b", "y"),
+            (&maps, "c", "z"),
+            (&secrets, "b", "s"),
+            (&csrs(), "", "r"),
+        ] {
+            store
+                .create(resource, namespace, json!({"metadata": {"name": name}}))
+                .unwrap();
+        }
+        let names = |resource: &Resource, namespace: Option<&str>| {
+            let filter = Filter {
+                namespace: namespace.map(str::to_owned),
+                name: None,
+            };
+            let (items, _) = store.list(resource, &filter);
+            items
+                .iter()
+                .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&maps, None), ["x", "y", "z"]);
+        assert_eq!(names(&maps, Some("b")), ["y"]);
+        assert_eq!(names(&secrets, None), ["s"]);
+        assert_eq!(names(&secrets, Some("a")), Vec::<String>::new());
+        assert_eq!(names(&csrs(), None), ["r"]);
     }
 
     #[test]

@@ -164,8 +164,8 @@ pub static RESOURCES: &[ServedResource] = &[
     },
     ServedResource {
         short_names: &["csr"],
-        // Upstream does not care what CSRs are called (`ValidateCertificateRequestName`): the
-        // kubelet's `node-csr-<base64url digest>` has upper case and `_`.
+        // Upstream does not care what CSRs are called: only the path-segment rule applies
+        // (kubelet names them `node-csr-<base64url digest>`, upper case included).
         names: NameRule::PathSegment,
         subresources: &["approval", "status"],
         columns: Columns::CertificateSigningRequest,
