@@ -25,7 +25,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, Uri, header};
 use http_body_util::BodyExt;
 use kubetrust_pki::{CertProfile, Certificate, CertificateAuthority, KeyAlgorithm, Subject};
-use kubetrust_testcp::api::{Api, ApiBody, ApiRequest, Outcome, Query};
+use kubetrust_testcp::api::{Api, ApiBody, ApiRequest, Outcome, Query, request_info};
 use kubetrust_testcp::clock::Clock;
 use kubetrust_testcp::faults::Faults;
 use kubetrust_testcp::store::{ObjectKey, Resource, Store};
@@ -335,7 +335,11 @@ fuzz_target!(|input: &[u8]| {
     store.restore(fixture.objects.clone(), fixture.revision);
     let api = api(store, fixture.client_ca.clone());
     let target = uri.to_string();
-    let watch = Query::parse(uri.query()).flag("watch");
+    // `watch=true` makes a watch only of a resource collection (or a named object); discovery
+    // and other non-resource paths ignore it, as kube-apiserver does.
+    let watch = request_info::parse(&method, uri.path(), Query::parse(uri.query()).flag("watch"))
+        .verb
+        == "watch";
     let request = ApiRequest {
         method,
         uri,
