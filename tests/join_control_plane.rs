@@ -11,10 +11,10 @@
     clippy::indexing_slicing
 )]
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::core::v1::Secret;
 use kubetrust::bootstrap_token::{BootstrapToken, TokenSpec, api};
@@ -422,142 +422,17 @@ controlPlane:
 
 // --- a two-member etcd from the two nodes' trees --------------------------------------------
 
-/// An etcd member, killed when dropped (also on a failed assertion).
-struct Member(Child);
+#[path = "../crates/pki/tests/common/etcd.rs"]
+mod etcd;
+#[path = "../crates/pki/tests/common/process.rs"]
+mod process;
 
-impl Drop for Member {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Whether `etcd` and `etcdctl` run: a note and `false` when not, a failure under `CI=true`.
-fn etcd_available() -> bool {
-    let runs = |tool: &str, arg: &str| {
-        Command::new(tool)
-            .arg(arg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if runs("etcd", "--version") && runs("etcdctl", "version") {
-        return true;
-    }
-    let why = "etcd or etcdctl not found on PATH (Debian: apt-get install etcd-server etcd-client)";
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "required under CI=true: {why}"
-    );
-    eprintln!("skipping the two-member etcd check: {why}");
-    false
-}
-
-/// etcdctl against `endpoint`, trusting `pki`'s etcd CA and authenticating with its `client`.
-fn etcdctl(pki: &Path, client: &str, endpoint: &str, args: &[&str]) -> Output {
-    Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
-        .arg(format!("--endpoints={endpoint}"))
-        .arg(format!("--cacert={}", pki.join("etcd/ca.crt").display()))
-        .arg(format!("--cert={}", pki.join(format!("{client}.crt")).display()))
-        .arg(format!("--key={}", pki.join(format!("{client}.key")).display()))
-        .args(["--dial-timeout=2s", "--command-timeout=3s"])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// Two members, `cp-1` serving the first node's etcd certificates and `cp-2` the second's;
-/// a key written through `cp-1` is read through `cp-2` with a linearizable read.
+/// Two members, `cp-1` serving the first node's etcd certificates and `cp-2` the second's,
+/// replicate a key over peer mutual TLS.
 fn two_member_etcd(work: &Path, a: &Path, b: &Path) {
-    if !etcd_available() {
+    if !etcd::etcd_available() {
         return;
     }
-    let listeners: Vec<TcpListener> = (0..4)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let urls: Vec<String> = listeners
-        .iter()
-        .map(|l| format!("https://127.0.0.1:{}", l.local_addr().unwrap().port()))
-        .collect();
-    drop(listeners);
-    let nodes = [("cp-1", a, &urls[0], &urls[1]), ("cp-2", b, &urls[2], &urls[3])];
-    let initial_cluster = format!("cp-1={},cp-2={}", urls[1], urls[3]);
-    let members: Vec<Member> = nodes
-        .iter()
-        .map(|(name, pki, client_url, peer_url)| {
-            let etcd = |file: &str| format!("{}", pki.join("etcd").join(file).display());
-            let log = std::fs::File::create(work.join(format!("etcd-{name}.log"))).unwrap();
-            Member(
-                Command::new("etcd")
-                    .arg(format!("--name={name}"))
-                    .arg(format!(
-                        "--data-dir={}",
-                        work.join(format!("data-{name}")).display()
-                    ))
-                    .arg(format!("--cert-file={}", etcd("server.crt")))
-                    .arg(format!("--key-file={}", etcd("server.key")))
-                    .arg("--client-cert-auth")
-                    .arg(format!("--trusted-ca-file={}", etcd("ca.crt")))
-                    .arg(format!("--peer-cert-file={}", etcd("peer.crt")))
-                    .arg(format!("--peer-key-file={}", etcd("peer.key")))
-                    .arg("--peer-client-cert-auth")
-                    .arg(format!("--peer-trusted-ca-file={}", etcd("ca.crt")))
-                    .arg(format!("--listen-client-urls={client_url}"))
-                    .arg(format!("--advertise-client-urls={client_url}"))
-                    .arg(format!("--listen-peer-urls={peer_url}"))
-                    .arg(format!("--initial-advertise-peer-urls={peer_url}"))
-                    .arg(format!("--initial-cluster={initial_cluster}"))
-                    .arg("--initial-cluster-state=new")
-                    .env_remove("ETCD_NAME")
-                    .stdin(Stdio::null())
-                    .stdout(log.try_clone().unwrap())
-                    .stderr(log)
-                    .spawn()
-                    .unwrap(),
-            )
-        })
-        .collect();
-    let log = |name: &str| std::fs::read_to_string(work.join(format!("etcd-{name}.log"))).unwrap_or_default();
-
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = etcdctl(
-            a,
-            "etcd/healthcheck-client",
-            &urls[0],
-            &["endpoint", "health", "--cluster"],
-        );
-        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-        if out.status.success() && text.contains(&format!("{} is healthy", urls[2])) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the two members did not become healthy: {text}\ncp-1:\n{}\ncp-2:\n{}",
-            log("cp-1"),
-            log("cp-2")
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let (key, value) = ("/kubetrust/join-control-plane", "written-by-cp-1");
-    let out = etcdctl(a, "apiserver-etcd-client", &urls[0], &["put", key, value]);
-    assert!(out.status.success(), "{out:?}");
-    let out = etcdctl(
-        b,
-        "apiserver-etcd-client",
-        &urls[2],
-        &["get", "--consistency=l", key],
-    );
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{key}\n{value}\n"));
-    for name in ["cp-1", "cp-2"] {
-        assert!(
-            !log(name).contains("rejected connection"),
-            "a peer was refused by {name}:\n{}",
-            log(name)
-        );
-    }
-    drop(members);
+    let members = etcd::start_cluster(work, &[("cp-1", a), ("cp-2", b)]);
+    etcd::assert_replicates(&members[0], a, &members[1], b);
 }

@@ -43,6 +43,11 @@ pub(crate) fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+pub(crate) mod etcd;
+mod process;
+#[allow(unused_imports)] // only the tests that run child processes use them
+pub(crate) use process::{Finished, Reaped};
+
 #[path = "../../../kubeconfig/tests/support/kubectl.rs"]
 mod kubectl_finder;
 #[allow(unused_imports)] // not every test binary cross-checks with kubectl
@@ -62,40 +67,6 @@ pub(crate) fn kubectl_jsonpath(kubectl: &Path, file: &Path, jsonpath: &str) -> S
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// A child process that is killed and reaped when dropped, also when the test panics.
-pub(crate) struct Reaped(pub(crate) std::process::Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// What a finished command left behind.
-pub(crate) struct Finished {
-    pub(crate) status: std::process::ExitStatus,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
-}
-
-impl Finished {
-    /// stdout and stderr together (etcdctl 3.4 reports `endpoint health` on stderr).
-    pub(crate) fn text(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-impl std::fmt::Display for Finished {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.status, self.stdout, self.stderr
-        )
-    }
 }
 
 /// A control plane's PKI under `dir`: the tree in `pki/`, the kubeconfig files in `kube/`.

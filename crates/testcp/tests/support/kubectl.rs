@@ -1,51 +1,12 @@
-//! Running the real kubectl against a control plane: found through `$KUBECTL`, else
-//! `kubectl.1.32` beside the resolved `kubectl` (gcloud's dispatcher directory), else `kubectl`
-//! on `PATH`. Without one a test says why and passes, except under `CI=true`.
+//! Running the real kubectl against a control plane, found by the kubeconfig tests' finder.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use kubetrust_testcp::TestControlPlane;
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
-fn candidate() -> Option<PathBuf> {
-    if let Some(explicit) = std::env::var_os("KUBECTL") {
-        return Some(PathBuf::from(explicit));
-    }
-    let kubectl = on_path("kubectl")?;
-    let resolved = std::fs::canonicalize(&kubectl).ok();
-    let versioned = resolved
-        .as_deref()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("kubectl.1.32"))
-        .filter(|p| p.is_file());
-    Some(versioned.unwrap_or(kubectl))
-}
-
-/// The kubectl to test with, or `None` (with a note) when there is none here.
-pub(crate) fn find() -> Option<PathBuf> {
-    let found = candidate().filter(|k| {
-        Command::new(k)
-            .args(["version", "--client"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if found.is_none() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "kubectl is required under CI=true"
-        );
-        eprintln!("skipping: no kubectl (set KUBECTL, or put kubectl on PATH)");
-    }
-    found
-}
+#[path = "../../../kubeconfig/tests/support/kubectl.rs"]
+mod finder;
 
 /// kubectl bound to one control plane's admin kubeconfig, with its own discovery cache.
 pub(crate) struct Kubectl {
@@ -56,7 +17,7 @@ pub(crate) struct Kubectl {
 impl Kubectl {
     /// kubectl for `plane`, or `None` when there is no kubectl.
     pub(crate) fn new(plane: &TestControlPlane) -> Option<Self> {
-        let binary = find()?;
+        let binary = finder::kubectl()?;
         let dir = tempfile::tempdir().unwrap();
         plane
             .admin_kubeconfig()
