@@ -61,7 +61,12 @@ fn assert_timed_out_pending(error: &Error) {
 }
 
 /// `node`'s serving certificate request for `addresses`, checked against the plane's CA.
-fn serving_request<'a>(cluster: &Cluster, node: &Node, key: &'a PrivateKey, addresses: &[NodeAddress]) -> Request<'a> {
+fn serving_request<'a>(
+    cluster: &Cluster,
+    node: &Node,
+    key: &'a PrivateKey,
+    addresses: &[NodeAddress],
+) -> Request<'a> {
     let ca = vec![cluster.plane.ca().certificate().clone()];
     Request::kubelet_serving(&node.name, key, addresses, None, ca).unwrap()
 }
