@@ -95,16 +95,16 @@ fn judge(kind: Option<EventType>, csr: &CertificateSigningRequest) {
         _ => {}
     }
     // The check runs on every certificate, issued or not: only ours may pass.
-    if let Some(pem) = certificate {
-        if let Ok(chain) = verify_issued(&pem.0, &expected, now()) {
-            let leaf = chain.first().expect("a verified chain has a leaf");
-            assert!(
-                leaf.matches_key(&node.key),
-                "accepted a certificate for another key"
-            );
-            assert_eq!(leaf.subject(), node.subject, "accepted another subject");
-            assert!(verify_chain(leaf, chain.get(1..).unwrap_or_default(), &node.ca));
-        }
+    if let Some(pem) = certificate
+        && let Ok(chain) = verify_issued(&pem.0, &expected, now())
+    {
+        let leaf = chain.first().expect("a verified chain has a leaf");
+        assert!(
+            leaf.matches_key(&node.key),
+            "accepted a certificate for another key"
+        );
+        assert_eq!(leaf.subject(), node.subject, "accepted another subject");
+        assert!(verify_chain(leaf, chain.get(1..).unwrap_or_default(), &node.ca));
     }
     let _ = check_ours(csr, &node.ours, &expected, now());
 }
