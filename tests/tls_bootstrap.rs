@@ -20,8 +20,9 @@ use k8s_openapi::api::core::v1::{Node as NodeObject, NodeAddress, NodeStatus};
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kubetrust::bootstrap_token::api::disable_node_client_auto_approval;
-use kubetrust::csr_bootstrap::bootstrap::BootstrapError;
-use kubetrust::csr_bootstrap::client::{self, CsrState, Error as ClientError, Options, Request};
+use kubetrust::csr_bootstrap::Error;
+use kubetrust::csr_bootstrap::client::{self, Options, Request};
+use kubetrust::csr_bootstrap::outcome::CsrState;
 use kubetrust::csr_bootstrap::policy::DENY_REASON;
 use kubetrust::csr_bootstrap::renew::{Credentials, Kind, KubeRenewer};
 use kubetrust::csr_bootstrap::rotation::{Clock, Manager, RotationEvent};
@@ -38,12 +39,36 @@ fn short() -> Duration {
     Duration::from_secs(5)
 }
 
-/// The request error inside a bootstrap error.
-fn request_error(error: BootstrapError) -> ClientError {
-    match error {
-        BootstrapError::Request(error) => error,
-        other => panic!("expected a request error, got {other:?}"),
-    }
+/// A control plane whose kubelet client CSRs wait for a human (or the test) to approve them.
+async fn manual_approval_cluster() -> Cluster {
+    let cluster = Cluster::start().await;
+    disable_node_client_auto_approval(&cluster.admin).await.unwrap();
+    cluster
+}
+
+/// Asserts that `error` is the timeout of a CSR nobody approved.
+fn assert_timed_out_pending(error: &Error) {
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                state: CsrState::Pending,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+/// `node`'s serving certificate request for `addresses`, checked against the plane's CA.
+fn serving_request<'a>(
+    cluster: &Cluster,
+    node: &Node,
+    key: &'a PrivateKey,
+    addresses: &[NodeAddress],
+) -> Request<'a> {
+    let ca = vec![cluster.plane.ca().certificate().clone()];
+    Request::kubelet_serving(&node.name, key, addresses, None, ca).unwrap()
 }
 
 /// The leaf of `kubelet-client-current.pem`, checked to chain to the plane's CA.
@@ -128,8 +153,7 @@ async fn happy_path_from_token_discovery_to_a_working_kubelet_conf() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denied_csr_fails_with_its_reason_and_writes_nothing() {
-    let cluster = Cluster::start().await;
-    disable_node_client_auto_approval(&cluster.admin).await.unwrap();
+    let cluster = manual_approval_cluster().await;
     let node = Node::new(2);
     let deny = async {
         let csr = cluster.csr_of(BOOTSTRAP_USER).await;
@@ -137,9 +161,9 @@ async fn a_denied_csr_fails_with_its_reason_and_writes_nothing() {
         cluster.add_condition(&csr, "approval", denied).await;
     };
     let (result, ()) = tokio::join!(node.join(&cluster, short()), deny);
-    let error = request_error(result.unwrap_err());
+    let error = result.unwrap_err();
     let message = error.to_string();
-    assert!(matches!(error, ClientError::Denied { .. }), "{error:?}");
+    assert!(matches!(error, Error::Denied { .. }), "{error:?}");
     assert!(
         message.contains("denied, reason: NotInInventory, message: worker-2 is not in the inventory"),
         "{message}"
@@ -149,8 +173,7 @@ async fn a_denied_csr_fails_with_its_reason_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_csr_the_signer_fails_ends_the_wait_and_writes_nothing() {
-    let cluster = Cluster::start().await;
-    disable_node_client_auto_approval(&cluster.admin).await.unwrap();
+    let cluster = manual_approval_cluster().await;
     let node = Node::new(3);
     // The admin approves, then marks it Failed through /status as a signer does (the admin
     // may `sign` for every signer); the real signer leaves a Failed CSR alone.
@@ -160,8 +183,8 @@ async fn a_csr_the_signer_fails_ends_the_wait_and_writes_nothing() {
         cluster.add_condition(&csr, "status", failed).await;
     };
     let (result, ()) = tokio::join!(node.join(&cluster, short()), fail);
-    let error = request_error(result.unwrap_err());
-    assert!(matches!(error, ClientError::Failed { .. }), "{error:?}");
+    let error = result.unwrap_err();
+    assert!(matches!(error, Error::Failed { .. }), "{error:?}");
     assert!(
         error
             .to_string()
@@ -173,8 +196,7 @@ async fn a_csr_the_signer_fails_ends_the_wait_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_csr_deleted_mid_wait_ends_it() {
-    let cluster = Cluster::start().await;
-    disable_node_client_auto_approval(&cluster.admin).await.unwrap();
+    let cluster = manual_approval_cluster().await;
     let node = Node::new(4);
     let delete = async {
         let csr = cluster.csr_of(BOOTSTRAP_USER).await;
@@ -187,9 +209,9 @@ async fn a_csr_deleted_mid_wait_ends_it() {
         name
     };
     let (result, name) = tokio::join!(node.join(&cluster, short()), delete);
-    let error = request_error(result.unwrap_err());
+    let error = result.unwrap_err();
     assert!(
-        matches!(&error, ClientError::Deleted { name: deleted } if *deleted == name),
+        matches!(&error, Error::Deleted { name: deleted } if *deleted == name),
         "{error:?}"
     );
     node.assert_nothing_written();
@@ -204,8 +226,7 @@ async fn approve_when_created(cluster: &Cluster) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_dropped_mid_wait_is_resumed() {
-    let cluster = Cluster::start().await;
-    disable_node_client_auto_approval(&cluster.admin).await.unwrap();
+    let cluster = manual_approval_cluster().await;
     // Every watch ends after one event: the approval arrives on one, the certificate on the
     // next, resumed from the last resourceVersion.
     cluster.plane.faults().close_watches_after(Some(1));
@@ -279,8 +300,7 @@ async fn without_auto_approval_the_real_kubectl_approves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_names_the_wait_and_the_pending_state() {
-    let cluster = Cluster::start().await;
-    disable_node_client_auto_approval(&cluster.admin).await.unwrap();
+    let cluster = manual_approval_cluster().await;
     let node = Node::new(9);
     let error = node
         .bootstrap(
@@ -289,17 +309,7 @@ async fn a_timeout_names_the_wait_and_the_pending_state() {
         )
         .await
         .unwrap_err();
-    let error = request_error(error);
-    assert!(
-        matches!(
-            error,
-            ClientError::Timeout {
-                state: CsrState::Pending,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_timed_out_pending(&error);
     let message = error.to_string();
     assert!(
         message.contains("timed out after")
@@ -312,15 +322,14 @@ async fn a_timeout_names_the_wait_and_the_pending_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_client_reuses_its_pending_key_and_csr() {
-    let cluster = Cluster::start().await;
-    disable_node_client_auto_approval(&cluster.admin).await.unwrap();
+    let cluster = manual_approval_cluster().await;
     let node = Node::new(10);
     let kubeconfig = cluster.bootstrap_kubeconfig();
     let first = node
         .bootstrap(&kubeconfig, &node.options(Duration::from_millis(500)))
         .await
         .unwrap_err();
-    let ClientError::Timeout { name, .. } = request_error(first) else {
+    let Error::Timeout { name, .. } = first else {
         panic!("the first run should time out")
     };
     let pending = std::fs::read(node.pki().join("kubelet-client.key.tmp")).unwrap();
@@ -459,8 +468,7 @@ async fn the_secure_approver_approves_a_serving_certificate_for_the_nodes_addres
     let client = node_with_addresses(&cluster, &node, &addresses).await;
 
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let ca = vec![cluster.plane.ca().certificate().clone()];
-    let request = Request::kubelet_serving("worker-12", &key, &addresses, None, ca).unwrap();
+    let request = serving_request(&cluster, &node, &key, &addresses);
     let issued = client::request_certificate(&client, &request, &Options::default().with_timeout(short()))
         .await
         .unwrap();
@@ -502,13 +510,12 @@ async fn the_secure_approver_denies_a_serving_certificate_for_a_foreign_ip() {
     let client = node_with_addresses(&cluster, &node, &own).await;
 
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let ca = vec![cluster.plane.ca().certificate().clone()];
     let claimed = [own[0].clone(), address("InternalIP", "10.0.0.99")];
-    let request = Request::kubelet_serving("worker-13", &key, &claimed, None, ca).unwrap();
+    let request = serving_request(&cluster, &node, &key, &claimed);
     let error = client::request_certificate(&client, &request, &Options::default().with_timeout(short()))
         .await
         .unwrap_err();
-    let ClientError::Denied { reason, message, .. } = &error else {
+    let Error::Denied { reason, message, .. } = &error else {
         panic!("expected a denial, got {error:?}")
     };
     assert_eq!(reason, DENY_REASON);
@@ -525,23 +532,13 @@ async fn without_its_node_a_serving_csr_stays_pending() {
     let node = Node::new(14);
     node.join(&cluster, short()).await.unwrap();
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let ca = vec![cluster.plane.ca().certificate().clone()];
     let addresses = [address("InternalIP", "10.0.0.14")];
-    let request = Request::kubelet_serving("worker-14", &key, &addresses, None, ca).unwrap();
+    let request = serving_request(&cluster, &node, &key, &addresses);
     let options = Options::default().with_timeout(Duration::from_millis(1500));
     let error = client::request_certificate(&node.client().await, &request, &options)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ClientError::Timeout {
-                state: CsrState::Pending,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_timed_out_pending(&error);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -551,20 +548,10 @@ async fn by_default_serving_csrs_are_left_to_a_human() {
     let addresses = [address("InternalIP", "10.0.0.15")];
     let client = node_with_addresses(&cluster, &node, &addresses).await;
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let ca = vec![cluster.plane.ca().certificate().clone()];
-    let request = Request::kubelet_serving("worker-15", &key, &addresses, None, ca).unwrap();
+    let request = serving_request(&cluster, &node, &key, &addresses);
     let options = Options::default().with_timeout(Duration::from_millis(1500));
     let error = client::request_certificate(&client, &request, &options)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ClientError::Timeout {
-                state: CsrState::Pending,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_timed_out_pending(&error);
 }

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use kubetrust_csr_bootstrap::bootstrap::BootstrapError;
-
 /// The phases of a join, named as kubeadm's phase lines name them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -72,7 +70,7 @@ pub enum JoinError {
     ControlPlanePrepare(#[source] Box<ControlPlaneError>),
     /// The TLS bootstrap failed: no certificate was issued, or it was refused.
     #[error("[kubelet-start] the TLS bootstrap failed")]
-    TlsBootstrap(#[source] BootstrapError),
+    TlsBootstrap(#[source] kubetrust_csr_bootstrap::Error),
 }
 
 impl JoinError {

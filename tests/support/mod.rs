@@ -16,7 +16,8 @@ use kube::Api;
 use kube::api::{ListParams, PostParams};
 use kubetrust::bootstrap_token::api::create_token;
 use kubetrust::bootstrap_token::{BootstrapToken, TokenSpec};
-use kubetrust::csr_bootstrap::bootstrap::{BootstrapError, BootstrapOptions, bootstrap};
+use kubetrust::csr_bootstrap::Error;
+use kubetrust::csr_bootstrap::bootstrap::{BootstrapOptions, bootstrap};
 use kubetrust::csr_bootstrap::client::Options;
 use kubetrust::csr_bootstrap::flow::Layout;
 use kubetrust::kubeconfig::{Config as Kubeconfig, SecretString};
@@ -186,14 +187,14 @@ impl Node {
         &self,
         kubeconfig: &Kubeconfig,
         options: &BootstrapOptions,
-    ) -> Result<(), BootstrapError> {
+    ) -> Result<(), Error> {
         kubeconfig.save(self.bootstrap_conf()).unwrap();
         let loaded = Kubeconfig::from_file(self.bootstrap_conf()).unwrap();
         bootstrap(&loaded, &self.name, options, &mut |_| {}).await
     }
 
     /// [`Node::bootstrap`] with `cluster`'s bootstrap kubeconfig, bounded by `timeout`.
-    pub(crate) async fn join(&self, cluster: &Cluster, timeout: Duration) -> Result<(), BootstrapError> {
+    pub(crate) async fn join(&self, cluster: &Cluster, timeout: Duration) -> Result<(), Error> {
         self.bootstrap(&cluster.bootstrap_kubeconfig(), &self.options(timeout))
             .await
     }

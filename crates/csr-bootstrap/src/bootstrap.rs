@@ -9,9 +9,10 @@ use kube::config::KubeConfigOptions;
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::{Certificate, KeyAlgorithm};
 
+use crate::Error;
 use crate::client::{Options, Request, request_certificate};
 use crate::csr::Naming;
-use crate::flow::{FlowError, Layout, Progress, Start, finish, start};
+use crate::flow::{Layout, Progress, Start, finish, start};
 
 /// What [`bootstrap`] needs besides the bootstrap kubeconfig and the node name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,33 +66,6 @@ impl BootstrapOptions {
     }
 }
 
-/// Why the bootstrap failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BootstrapError {
-    /// The bootstrap kubeconfig cannot be used (no current context, cluster or CA).
-    #[error("the bootstrap kubeconfig is unusable")]
-    Kubeconfig(#[source] kubetrust_kubeconfig::Error),
-    /// The bootstrap kubeconfig has no CA to check the issued certificate against.
-    #[error("the bootstrap kubeconfig's cluster has no usable CA certificate: {reason}")]
-    NoClusterCa {
-        /// What was wrong.
-        reason: String,
-    },
-    /// No client could be built from the bootstrap kubeconfig.
-    #[error("cannot build an API client from the bootstrap kubeconfig")]
-    Client(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The CSR could not be built.
-    #[error(transparent)]
-    Csr(#[from] crate::Error),
-    /// The CSR was not approved and issued, or what was issued was refused.
-    #[error(transparent)]
-    Request(#[from] crate::client::Error),
-    /// A file step failed.
-    #[error(transparent)]
-    Files(#[from] FlowError),
-}
-
 /// Bootstraps `node_name` with the credentials of `bootstrap` (see the module docs).
 ///
 /// ```no_run
@@ -109,12 +83,12 @@ pub async fn bootstrap(
     node_name: &str,
     options: &BootstrapOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<(), BootstrapError> {
-    let kubeconfig = bootstrap.to_kube().map_err(BootstrapError::Kubeconfig)?;
+) -> Result<(), Error> {
+    let kubeconfig = bootstrap.to_kube().map_err(Error::BootstrapKubeconfig)?;
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
-        .map_err(|e| BootstrapError::Client(Box::new(e)))?;
-    let client = kube::Client::try_from(config).map_err(|e| BootstrapError::Client(Box::new(e)))?;
+        .map_err(|e| Error::ApiClient(Box::new(e)))?;
+    let client = kube::Client::try_from(config).map_err(|e| Error::ApiClient(Box::new(e)))?;
     bootstrap_with_client(&client, bootstrap, node_name, options, progress).await
 }
 
@@ -126,7 +100,7 @@ pub async fn bootstrap_with_client(
     node_name: &str,
     options: &BootstrapOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<(), BootstrapError> {
+) -> Result<(), Error> {
     let layout = &options.layout;
     let key = match start(
         layout,
@@ -164,15 +138,15 @@ pub async fn bootstrap_with_client(
 }
 
 /// The CA bundle of the bootstrap kubeconfig's current cluster (file or data).
-pub(crate) fn cluster_ca(config: &Config) -> Result<Vec<Certificate>, BootstrapError> {
-    let resolved = config.resolve(None).map_err(BootstrapError::Kubeconfig)?;
+pub(crate) fn cluster_ca(config: &Config) -> Result<Vec<Certificate>, Error> {
+    let resolved = config.resolve(None).map_err(Error::BootstrapKubeconfig)?;
     let ca = Certificate::chain_from_pem(&resolved.cluster.certificate_authority_data).map_err(|e| {
-        BootstrapError::NoClusterCa {
+        Error::NoClusterCa {
             reason: e.to_string(),
         }
     })?;
     if ca.is_empty() {
-        return Err(BootstrapError::NoClusterCa {
+        return Err(Error::NoClusterCa {
             reason: "no certificate".to_owned(),
         });
     }

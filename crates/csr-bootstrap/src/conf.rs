@@ -2,38 +2,14 @@
 //! for whether an existing one still works (spec §1.2, §1.9). The rule decides whether a node
 //! bootstraps again, so it must catch what krustlet missed: an expired or mismatched pair.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use kubetrust_fs::Mode;
 use kubetrust_kubeconfig::Config;
 
+use crate::Error;
 use crate::store::{Invalidity, Pair, check_pair};
-
-/// Why `kubelet.conf` could not be judged, built or written.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfError {
-    /// The file exists but cannot be examined (anything but "not found"): a hard error, as in
-    /// the kubelet, since bootstrapping over it could hide a real problem.
-    #[error("error reading existing bootstrap kubeconfig {path:?}")]
-    Stat {
-        /// The path.
-        path: PathBuf,
-        /// What the operating system reported.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The bootstrap kubeconfig has no usable current context, cluster or CA.
-    #[error("the bootstrap kubeconfig is unusable")]
-    Bootstrap(#[source] kubetrust_kubeconfig::Error),
-    /// The kubeconfig could not be serialised.
-    #[error("cannot encode kubelet.conf")]
-    Encode(#[source] kubetrust_kubeconfig::Error),
-    /// The file could not be written.
-    #[error(transparent)]
-    Write(#[from] kubetrust_fs::Error),
-}
 
 /// Whether a client kubeconfig still works.
 #[derive(Debug)]
@@ -48,7 +24,7 @@ pub enum ConfState {
 /// The kubelet's `isClientConfigStillValid` at `now`: missing, unloadable, unresolvable,
 /// mismatched or expired means [`ConfState::Invalid`]; a stat error other than "not found" is
 /// an error.
-pub fn client_config_state(path: &Path, now: SystemTime) -> Result<ConfState, ConfError> {
+pub fn client_config_state(path: &Path, now: SystemTime) -> Result<ConfState, Error> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(ConfState::Invalid(Invalidity::Missing {
@@ -56,7 +32,7 @@ pub fn client_config_state(path: &Path, now: SystemTime) -> Result<ConfState, Co
             }));
         }
         Err(source) => {
-            return Err(ConfError::Stat {
+            return Err(Error::ConfStat {
                 path: path.to_owned(),
                 source,
             });
@@ -91,12 +67,14 @@ pub fn client_config_state(path: &Path, now: SystemTime) -> Result<ConfState, Co
 /// bootstrap's current context, its CA (the file path when it referenced one, else the data),
 /// `insecure-skip-tls-verify` copied, and cert and key both at `current_pem`; names
 /// `default-cluster`/`default-auth`/`default-context`, namespace `default`.
-pub fn kubelet_conf(bootstrap: &Config, current_pem: &Path) -> Result<Config, ConfError> {
-    let context = bootstrap.context_or_current(None).map_err(ConfError::Bootstrap)?;
+pub fn kubelet_conf(bootstrap: &Config, current_pem: &Path) -> Result<Config, Error> {
+    let context = bootstrap
+        .context_or_current(None)
+        .map_err(Error::BootstrapKubeconfig)?;
     let cluster = &bootstrap
         .cluster(&context.context.cluster)
         .ok_or_else(|| {
-            ConfError::Bootstrap(kubetrust_kubeconfig::Error::UnknownCluster {
+            Error::BootstrapKubeconfig(kubetrust_kubeconfig::Error::UnknownCluster {
                 context: context.name.clone(),
                 cluster: context.context.cluster.clone(),
             })
@@ -118,8 +96,8 @@ pub fn kubelet_conf(bootstrap: &Config, current_pem: &Path) -> Result<Config, Co
 
 /// Writes `config` to `path` atomically with mode 0600 (it names the node's private key),
 /// creating a missing parent directory (0755).
-pub fn write_conf(path: &Path, config: &Config) -> Result<(), ConfError> {
-    let yaml = config.to_yaml().map_err(ConfError::Encode)?;
+pub fn write_conf(path: &Path, config: &Config) -> Result<(), Error> {
+    let yaml = config.to_yaml().map_err(Error::EncodeConf)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         kubetrust_fs::create_dir_all(parent, Mode::PUBLIC_DIR)?;
     }

@@ -17,8 +17,9 @@ use std::time::SystemTime;
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::{Certificate, KeyAlgorithm, PrivateKey};
 
-use crate::conf::{ConfError, ConfState, client_config_state, kubelet_conf, write_conf};
-use crate::store::{CertStore, Current, StoreError};
+use crate::Error;
+use crate::conf::{ConfState, client_config_state, kubelet_conf, write_conf};
+use crate::store::{CertStore, Current};
 
 /// Where a bootstrap writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,27 +110,6 @@ pub enum Progress {
     },
 }
 
-/// Why the file steps failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FlowError {
-    /// The certificate store.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// `kubelet.conf`.
-    #[error(transparent)]
-    Conf(#[from] ConfError),
-    /// Deleting the bootstrap kubeconfig.
-    #[error("cannot remove the bootstrap kubeconfig {path:?}")]
-    RemoveBootstrap {
-        /// Its path.
-        path: PathBuf,
-        /// What the operating system reported.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
 /// What [`start`] found.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -147,7 +127,7 @@ pub fn start(
     algorithm: KeyAlgorithm,
     now: SystemTime,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Start, FlowError> {
+) -> Result<Start, Error> {
     let reason = match client_config_state(&layout.kubeconfig, now)? {
         ConfState::Valid(_) => {
             progress(Progress::AlreadyBootstrapped {
@@ -180,7 +160,7 @@ pub fn finish(
     key: &PrivateKey,
     now: SystemTime,
     progress: &mut dyn FnMut(Progress),
-) -> Result<PathBuf, FlowError> {
+) -> Result<PathBuf, Error> {
     let path = layout.store.update(chain, key, now)?;
     progress(Progress::Stored { path: path.clone() });
     complete(layout, bootstrap, progress)?;
@@ -188,11 +168,7 @@ pub fn finish(
 }
 
 /// Writes `kubelet.conf` for the store's current pair and cleans up.
-fn complete(
-    layout: &Layout,
-    bootstrap: &Config,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(), FlowError> {
+fn complete(layout: &Layout, bootstrap: &Config, progress: &mut dyn FnMut(Progress)) -> Result<(), Error> {
     write_conf(
         &layout.kubeconfig,
         &kubelet_conf(bootstrap, &layout.store.current_path())?,
@@ -204,7 +180,7 @@ fn complete(
 }
 
 /// Removes the pending key and, when asked, the bootstrap kubeconfig (each if present).
-fn clean_up(layout: &Layout, progress: &mut dyn FnMut(Progress)) -> Result<(), FlowError> {
+fn clean_up(layout: &Layout, progress: &mut dyn FnMut(Progress)) -> Result<(), Error> {
     layout.store.remove_pending_key()?;
     let Some(path) = &layout.remove_after else {
         return Ok(());
@@ -215,7 +191,8 @@ fn clean_up(layout: &Layout, progress: &mut dyn FnMut(Progress)) -> Result<(), F
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(FlowError::RemoveBootstrap {
+        Err(source) => Err(Error::Io {
+            action: "remove the bootstrap kubeconfig",
             path: path.clone(),
             source,
         }),

@@ -4,8 +4,10 @@
 //! * The node's requests: [`csr`] (the kubelet client CSR, named `node-csr-<digest>` as the
 //!   kubelet names it) and [`serving`] (the `kubernetes.io/kubelet-serving` CSR with SANs from
 //!   the Node's addresses).
-//! * What is accepted back: [`verify`] checks an issued certificate (our key, the cluster CA, the
-//!   requested subject and usage, valid now) before anything is written.
+//! * What is accepted back: [`outcome`] says what a CSR object or watch event means for the
+//!   waiting client (pending, issued, denied, failed, deleted, replaced; whether a CSR found
+//!   under our name is ours), and [`verify`] checks an issued certificate (our key, the cluster
+//!   CA, the requested subject and usage, valid now) before anything is written.
 //! * What is written: [`store`] (the kubelet's `kubelet-client-*.pem` files and the atomically
 //!   swapped `-current.pem` symlink, the pending key), [`conf`] (`kubelet.conf` and the kubelet's
 //!   rule for when it is still valid), [`flow`] (the bootstrap's file steps, crash-safe).
@@ -57,6 +59,7 @@ pub mod conf;
 pub mod csr;
 mod error;
 pub mod flow;
+pub mod outcome;
 pub mod policy;
 #[cfg(feature = "kube")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]

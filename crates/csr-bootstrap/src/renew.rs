@@ -10,9 +10,10 @@ use kube::config::KubeConfigOptions;
 use kubetrust_kubeconfig::Config;
 use kubetrust_pki::{Certificate, PrivateKey};
 
+use crate::Error;
 use crate::client::{Options, Request, request_certificate};
 use crate::csr::Naming;
-use crate::rotation::{Clock, Renew, RenewError};
+use crate::rotation::{Clock, Renew};
 
 /// The system clock, sleeping with tokio.
 #[derive(Clone, Copy, Debug, Default)]
@@ -83,34 +84,34 @@ impl KubeRenewer {
         self
     }
 
-    async fn client(&self) -> Result<kube::Client, RenewError> {
-        let boxed = |e: Box<dyn std::error::Error + Send + Sync>| RenewError(e);
+    async fn client(&self) -> Result<kube::Client, Error> {
         match &self.credentials {
             Credentials::Client(client) => Ok(client.clone()),
             Credentials::Kubeconfig(path) => {
-                let ours = Config::from_file(path).map_err(|e| boxed(Box::new(e)))?;
-                let theirs = ours.to_kube().map_err(|e| boxed(Box::new(e)))?;
+                let unusable = |source| Error::ClientKubeconfig {
+                    path: path.clone(),
+                    source,
+                };
+                let theirs = Config::from_file(path)
+                    .and_then(|ours| ours.to_kube())
+                    .map_err(unusable)?;
                 let config = kube::Config::from_custom_kubeconfig(theirs, &KubeConfigOptions::default())
                     .await
-                    .map_err(|e| boxed(Box::new(e)))?;
-                kube::Client::try_from(config).map_err(|e| boxed(Box::new(e)))
+                    .map_err(|e| Error::ApiClient(Box::new(e)))?;
+                kube::Client::try_from(config).map_err(|e| Error::ApiClient(Box::new(e)))
             }
         }
     }
 }
 
 impl Renew for KubeRenewer {
-    async fn renew(&self, key: &PrivateKey) -> Result<Vec<Certificate>, RenewError> {
+    async fn renew(&self, key: &PrivateKey) -> Result<Vec<Certificate>, Error> {
         let client = self.client().await?;
         let ca = self.ca.clone();
         let request = match &self.kind {
             Kind::Client => Request::kubelet_client(&self.node_name, key, Naming::Generated, None, ca),
             Kind::Serving(addresses) => Request::kubelet_serving(&self.node_name, key, addresses, None, ca),
-        }
-        .map_err(|e| RenewError(Box::new(e)))?;
-        let issued = request_certificate(&client, &request, &self.options)
-            .await
-            .map_err(|e| RenewError(Box::new(e)))?;
-        Ok(issued.chain)
+        }?;
+        Ok(request_certificate(&client, &request, &self.options).await?.chain)
     }
 }

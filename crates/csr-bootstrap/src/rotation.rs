@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use kubetrust_pki::{AltNames, Certificate, KeyAlgorithm, PrivateKey, Subject};
 
-use crate::store::{CertStore, Current, Invalidity, StoreError};
+use crate::Error;
+use crate::store::{CertStore, Current, Invalidity};
 
 /// Where time comes from: the system's in production, a test's in tests.
 pub trait Clock: Send + Sync {
@@ -26,13 +27,8 @@ pub trait Clock: Send + Sync {
 pub trait Renew: Send + Sync {
     /// Requests and waits for a certificate for `key`; the error is for the log (a failed
     /// attempt is retried with a new key).
-    fn renew(&self, key: &PrivateKey) -> impl Future<Output = Result<Vec<Certificate>, RenewError>> + Send;
+    fn renew(&self, key: &PrivateKey) -> impl Future<Output = Result<Vec<Certificate>, Error>> + Send;
 }
-
-/// A failed renewal attempt.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct RenewError(pub Box<dyn std::error::Error + Send + Sync>);
 
 /// The rotation deadline: NotBefore + (70 % + 20 % × `fraction`) of the lifetime, `fraction`
 /// being a uniform draw in [0, 1) (clamped into it).
@@ -42,10 +38,20 @@ pub fn rotation_deadline(not_before: SystemTime, not_after: SystemTime, fraction
     not_before + total.mul_f64(share)
 }
 
-/// The wait after failed attempt number `attempt` (0-based): 2, 4, 8, 16 s, then every 32 s
-/// (client-go: backoff 2 s × 2 for 5 steps, then a 32 s poll).
-pub fn backoff_delay(attempt: u32) -> Duration {
-    Duration::from_secs(2_u64 << attempt.min(4))
+/// The share of a backoff step added as jitter at most (client-go's `Jitter: 0.1`).
+pub const BACKOFF_JITTER: f64 = 0.1;
+
+/// The wait after failed attempt number `attempt` (0-based), as client-go's certificate manager
+/// waits: `wait.Backoff{Duration: 2s, Factor: 2, Jitter: 0.1, Steps: 5}` gives 2, 4, 8, 16 s,
+/// each stretched by up to 10 % (`fraction` × [`BACKOFF_JITTER`], `fraction` a uniform draw in
+/// [0, 1), clamped into it), so a fleet that failed together does not retry together; after the
+/// fifth attempt it polls every 32 s (`wait.PollInfinite(32s)`, without jitter).
+pub fn backoff_delay(attempt: u32, fraction: f64) -> Duration {
+    if attempt >= 4 {
+        return Duration::from_secs(32);
+    }
+    let step = Duration::from_secs(2_u64 << attempt);
+    step.mul_f64(1.0 + BACKOFF_JITTER * fraction.clamp(0.0, 1.0))
 }
 
 /// What the current certificate must still carry (client-go's template check, spec §6.2): the
@@ -112,18 +118,6 @@ pub enum RotationEvent {
     },
 }
 
-/// Why the manager stopped (failed attempts do not stop it).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RotationError {
-    /// The store could not be read or written.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// No key could be generated.
-    #[error("cannot generate a key")]
-    Key(#[source] kubetrust_pki::Error),
-}
-
 /// Renews one store's certificate (see the module docs).
 pub struct Manager<C, R> {
     store: CertStore,
@@ -160,7 +154,8 @@ impl<C: Clock, R: Renew> Manager<C, R> {
         self
     }
 
-    /// The jitter draw in [0, 1) instead of a random one (tests pin the deadline with it).
+    /// The source of the uniform draws in [0, 1) that jitter the deadline and every backoff
+    /// step, instead of the OS's randomness (tests pin the schedule with it).
     pub fn with_jitter(mut self, jitter: impl Fn() -> f64 + Send + Sync + 'static) -> Self {
         self.jitter = Box::new(jitter);
         self
@@ -168,7 +163,7 @@ impl<C: Clock, R: Renew> Manager<C, R> {
 
     /// When the current certificate is due for rotation: its jittered deadline, or now when
     /// there is no valid one (with the reason) or it no longer satisfies the template.
-    pub fn deadline(&self) -> Result<(SystemTime, Option<Invalidity>), RotationError> {
+    pub fn deadline(&self) -> Result<(SystemTime, Option<Invalidity>), Error> {
         let now = self.clock.now();
         Ok(match self.store.current(now)? {
             Current::Valid(pair) => match pair.leaf() {
@@ -188,7 +183,7 @@ impl<C: Clock, R: Renew> Manager<C, R> {
     pub async fn rotate_once(
         &self,
         events: &mut (dyn FnMut(RotationEvent) + Send),
-    ) -> Result<PathBuf, RotationError> {
+    ) -> Result<PathBuf, Error> {
         let (deadline, invalid) = self.deadline()?;
         events(RotationEvent::Scheduled { deadline });
         let mut expired_reported = false;
@@ -201,7 +196,7 @@ impl<C: Clock, R: Renew> Manager<C, R> {
         }
         let mut attempt = 0_u32;
         loop {
-            let key = PrivateKey::generate(self.algorithm).map_err(RotationError::Key)?;
+            let key = PrivateKey::generate(self.algorithm).map_err(|e| Error::KeyGeneration(Box::new(e)))?;
             let error = match self.renewer.renew(&key).await {
                 Ok(chain) => {
                     let path = self.store.update(&chain, &key, self.clock.now())?;
@@ -210,7 +205,7 @@ impl<C: Clock, R: Renew> Manager<C, R> {
                 }
                 Err(error) => error,
             };
-            let retry_in = backoff_delay(attempt);
+            let retry_in = backoff_delay(attempt, (self.jitter)());
             events(RotationEvent::AttemptFailed {
                 attempt: attempt + 1,
                 error: error.to_string(),
@@ -226,7 +221,7 @@ impl<C: Clock, R: Renew> Manager<C, R> {
     }
 
     /// The current pair's NotAfter when it has expired.
-    fn expired_current(&self) -> Result<Option<String>, RotationError> {
+    fn expired_current(&self) -> Result<Option<String>, Error> {
         Ok(match self.store.current(self.clock.now())? {
             Current::Invalid(Invalidity::Expired { not_after, .. }) => Some(not_after),
             _ => None,
@@ -234,7 +229,7 @@ impl<C: Clock, R: Renew> Manager<C, R> {
     }
 
     /// Rotates forever: [`Manager::rotate_once`] in a loop; returns only on a store error.
-    pub async fn run(&self, events: &mut (dyn FnMut(RotationEvent) + Send)) -> RotationError {
+    pub async fn run(&self, events: &mut (dyn FnMut(RotationEvent) + Send)) -> Error {
         loop {
             if let Err(error) = self.rotate_once(events).await {
                 return error;
@@ -289,14 +284,18 @@ mod tests {
     }
 
     impl Renew for FakeRenewer {
-        async fn renew(&self, key: &PrivateKey) -> Result<Vec<Certificate>, RenewError> {
+        async fn renew(&self, key: &PrivateKey) -> Result<Vec<Certificate>, Error> {
             let current = match self.store.current(self.clock.now()).unwrap() {
                 Current::Valid(pair) => pair.leaf().cloned(),
                 Current::Invalid(_) => None,
             };
             self.current_during_attempts.lock().unwrap().push(current);
             if let Some(why) = self.failures.lock().unwrap().pop_front() {
-                return Err(RenewError(why.into()));
+                return Err(Error::Failed {
+                    name: "csr-test".into(),
+                    reason: why.into(),
+                    message: String::new(),
+                });
             }
             let now = self.clock.now();
             let profile = CertProfile::client(node_subject("worker-1"), now).with_validity(Validity {
@@ -378,9 +377,30 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_from_2s_then_polls_every_32s() {
-        let delays: Vec<u64> = (0..8).map(|a| backoff_delay(a).as_secs()).collect();
-        assert_eq!(delays, [2, 4, 8, 16, 32, 32, 32, 32]);
+    fn backoff_doubles_from_2s_jittered_up_to_10_percent_then_polls_every_32s() {
+        let secs = |fraction: f64| -> Vec<f64> {
+            (0..8).map(|a| backoff_delay(a, fraction).as_secs_f64()).collect()
+        };
+        assert_eq!(secs(0.0), [2.0, 4.0, 8.0, 16.0, 32.0, 32.0, 32.0, 32.0]);
+        assert_eq!(secs(0.5), [2.1, 4.2, 8.4, 16.8, 32.0, 32.0, 32.0, 32.0]);
+        assert_eq!(secs(-3.0), secs(0.0));
+        assert_eq!(secs(9.0), [2.2, 4.4, 8.8, 17.6, 32.0, 32.0, 32.0, 32.0]);
+    }
+
+    #[test]
+    fn the_managers_deadline_is_a_jittered_70_to_90_percent() {
+        let s = setup();
+        s.seed_current(10 * DAY);
+        let draws = Mutex::new(VecDeque::from([0.0, 0.25, 0.999_999]));
+        let manager = s
+            .manager(&[])
+            .with_jitter(move || draws.lock().unwrap().pop_front().unwrap());
+        let percent = |deadline: SystemTime| {
+            let elapsed = deadline.duration_since(s.t0).unwrap();
+            (elapsed.as_secs_f64() / (10 * DAY).as_secs_f64() * 100.0).round()
+        };
+        let deadlines: Vec<f64> = (0..3).map(|_| percent(manager.deadline().unwrap().0)).collect();
+        assert_eq!(deadlines, [70.0, 75.0, 90.0]);
     }
 
     #[tokio::test]
@@ -391,15 +411,8 @@ mod tests {
         let mut events = Vec::new();
         let path = manager.rotate_once(&mut |e| events.push(e)).await.unwrap();
         let sleeps = s.clock.sleeps.lock().unwrap().clone();
-        assert_eq!(
-            sleeps,
-            [
-                8 * DAY,
-                Duration::from_secs(2),
-                Duration::from_secs(4),
-                Duration::from_secs(8)
-            ]
-        );
+        let ms = Duration::from_millis;
+        assert_eq!(sleeps, [8 * DAY, ms(2100), ms(4200), ms(8400)]);
         assert_eq!(
             events[0],
             RotationEvent::Scheduled {
@@ -413,7 +426,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(retries, [2, 4, 8].map(Duration::from_secs));
+        assert_eq!(retries, [ms(2100), ms(4200), ms(8400)]);
         assert_eq!(
             events.last(),
             Some(&RotationEvent::Rotated { path: path.clone() })
@@ -432,7 +445,7 @@ mod tests {
     async fn reports_expiry_once_while_attempts_keep_failing() {
         let s = setup();
         s.seed_current(DAY);
-        // 0.8 day until the deadline, then 2+4+8+16+32×n s: the cert expires after ~540 tries.
+        // 0.8 day until the deadline, then 2.1+4.2+8.4+16.8+32×n s: the cert expires after ~540 tries.
         let failures = vec!["apiserver down"; 700];
         let manager = s.manager(&failures);
         let mut events = Vec::new();

@@ -17,53 +17,13 @@ use std::time::SystemTime;
 use kubetrust_fs::{Mode, Operation};
 use kubetrust_pki::{Certificate, KeyAlgorithm, PrivateKey};
 
+use crate::Error;
 use crate::verify::rfc3339;
 
 /// The prefix of the kubelet's client certificate files.
 pub const CLIENT_PREFIX: &str = "kubelet-client";
 /// The prefix of the kubelet's serving certificate files.
 pub const SERVER_PREFIX: &str = "kubelet-server";
-
-/// Why the store could not be read or written.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// A file operation failed (the error names the path and the operation).
-    #[error(transparent)]
-    Fs(#[from] kubetrust_fs::Error),
-    /// Removing or renaming a file failed (operations kubetrust-fs has no writer for).
-    #[error("cannot {action} {path:?}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// What the operating system reported.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The pending key exists but is not a private key. As the kubelet does, it is not
-    /// replaced: a new key would orphan the CSR the old one may already have.
-    #[error("error loading key from {path}: {reason}; remove the file to start a new request")]
-    PendingKeyUnparsable {
-        /// The pending key's path.
-        path: PathBuf,
-        /// What the parser said (never the key).
-        reason: String,
-    },
-    /// A key could not be generated.
-    #[error("cannot generate the pending key")]
-    KeyGeneration(#[source] kubetrust_pki::Error),
-    /// `<prefix>-current.pem` is a regular file, not the store's symlink.
-    #[error("expected {path:?} to be a symlink but it is a file")]
-    CurrentNotSymlink {
-        /// The path.
-        path: PathBuf,
-    },
-    /// [`CertStore::update`] was given no certificate, or a chain whose leaf is not for the key.
-    #[error("refusing to store a certificate that is not for the given key")]
-    PairMismatch,
-}
 
 /// The state of the store's current pair, as the kubelet judges a client config
 /// (spec §1.2 `isClientConfigStillValid`).
@@ -214,28 +174,28 @@ impl CertStore {
 
     /// The pending key: loaded when a previous run left one (so its CSR is found again), else
     /// generated with `algorithm` and created 0600 (never overwriting a concurrent writer's).
-    pub fn load_or_create_pending_key(&self, algorithm: KeyAlgorithm) -> Result<PrivateKey, StoreError> {
+    pub fn load_or_create_pending_key(&self, algorithm: KeyAlgorithm) -> Result<PrivateKey, Error> {
         let path = self.pending_key_path();
         if let Some(key) = self.read_pending_key(&path)? {
             return Ok(key);
         }
         kubetrust_fs::create_dir_all(&self.dir, Mode::PUBLIC_DIR)?;
-        let key = PrivateKey::generate(algorithm).map_err(StoreError::KeyGeneration)?;
+        let key = PrivateKey::generate(algorithm).map_err(|e| Error::KeyGeneration(Box::new(e)))?;
         match kubetrust_fs::write_new(&path, key.to_pem().as_bytes(), Mode::PRIVATE) {
             Ok(()) => Ok(key),
             // Another process won the race: use its key, as the CSR name follows it.
             Err(e) if e.operation() == Operation::CreateNew && path.exists() => {
-                self.read_pending_key(&path)?.ok_or(StoreError::Fs(e))
+                self.read_pending_key(&path)?.ok_or(Error::Fs(e))
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    fn read_pending_key(&self, path: &Path) -> Result<Option<PrivateKey>, StoreError> {
+    fn read_pending_key(&self, path: &Path) -> Result<Option<PrivateKey>, Error> {
         match kubetrust_fs::read(path) {
             Ok(bytes) => PrivateKey::from_pem(&zeroize::Zeroizing::new(bytes))
                 .map(Some)
-                .map_err(|e| StoreError::PendingKeyUnparsable {
+                .map_err(|e| Error::PendingKeyUnparsable {
                     path: path.to_owned(),
                     reason: e.to_string(),
                 }),
@@ -245,10 +205,10 @@ impl CertStore {
     }
 
     /// Removes the pending key after its certificate is stored; a missing file is fine.
-    pub fn remove_pending_key(&self) -> Result<(), StoreError> {
+    pub fn remove_pending_key(&self) -> Result<(), Error> {
         let path = self.pending_key_path();
         match std::fs::remove_file(&path) {
-            Err(source) if source.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io {
+            Err(source) if source.kind() != std::io::ErrorKind::NotFound => Err(Error::Io {
                 action: "remove",
                 path,
                 source,
@@ -260,14 +220,9 @@ impl CertStore {
     /// Stores a new pair: the timestamped file (certificates, then the key), then the atomic
     /// switch of `current` to it. Returns the timestamped file's path. The previous files stay,
     /// as the kubelet leaves them.
-    pub fn update(
-        &self,
-        chain: &[Certificate],
-        key: &PrivateKey,
-        now: SystemTime,
-    ) -> Result<PathBuf, StoreError> {
+    pub fn update(&self, chain: &[Certificate], key: &PrivateKey, now: SystemTime) -> Result<PathBuf, Error> {
         if !chain.first().is_some_and(|leaf| leaf.matches_key(key)) {
-            return Err(StoreError::PairMismatch);
+            return Err(Error::PairMismatch);
         }
         self.check_current_is_link()?;
         kubetrust_fs::create_dir_all(&self.dir, Mode::PUBLIC_DIR)?;
@@ -280,10 +235,10 @@ impl CertStore {
         Ok(file)
     }
 
-    fn check_current_is_link(&self) -> Result<(), StoreError> {
+    fn check_current_is_link(&self) -> Result<(), Error> {
         let path = self.current_path();
         match std::fs::symlink_metadata(&path) {
-            Ok(meta) if !meta.file_type().is_symlink() => Err(StoreError::CurrentNotSymlink { path }),
+            Ok(meta) if !meta.file_type().is_symlink() => Err(Error::CurrentNotSymlink { path }),
             _ => Ok(()),
         }
     }
@@ -291,7 +246,7 @@ impl CertStore {
     /// The current pair and whether it is usable at `now`. A kubelet that crashed between its
     /// two renames left `<prefix>-updated.pem` and no `current`: that link is moved into place
     /// first, as the kubelet's store does when it opens.
-    pub fn current(&self, now: SystemTime) -> Result<Current, StoreError> {
+    pub fn current(&self, now: SystemTime) -> Result<Current, Error> {
         self.recover_updated_link()?;
         let path = self.current_path();
         let bytes = match kubetrust_fs::read(&path) {
@@ -307,11 +262,11 @@ impl CertStore {
         })
     }
 
-    fn recover_updated_link(&self) -> Result<(), StoreError> {
+    fn recover_updated_link(&self) -> Result<(), Error> {
         let (current, updated) = (self.current_path(), self.updated_path());
         let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
         if std::fs::symlink_metadata(&current).is_err() && is_link(&updated) {
-            std::fs::rename(&updated, &current).map_err(|source| StoreError::Io {
+            std::fs::rename(&updated, &current).map_err(|source| Error::Io {
                 action: "rename the updated link to",
                 path: current,
                 source,
@@ -367,10 +322,7 @@ mod tests {
         let error = store
             .load_or_create_pending_key(KeyAlgorithm::EcdsaP256)
             .unwrap_err();
-        assert!(
-            matches!(error, StoreError::PendingKeyUnparsable { .. }),
-            "{error}"
-        );
+        assert!(matches!(error, Error::PendingKeyUnparsable { .. }), "{error}");
         assert_eq!(std::fs::read(store.pending_key_path()).unwrap(), b"garbage");
     }
 
@@ -416,7 +368,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             store.update(std::slice::from_ref(&cert2), &key, later),
-            Err(StoreError::PairMismatch)
+            Err(Error::PairMismatch)
         ));
         let file2 = store.update(&[cert2], &key2, later).unwrap();
         assert_ne!(file, file2);
@@ -467,7 +419,7 @@ mod tests {
         std::fs::write(store.current_path(), b"x").unwrap();
         assert!(matches!(
             store.update(std::slice::from_ref(&cert), &key, now),
-            Err(StoreError::CurrentNotSymlink { .. })
+            Err(Error::CurrentNotSymlink { .. })
         ));
         std::fs::remove_file(store.current_path()).unwrap();
         let file = store.update(&[cert], &key, now).unwrap();

@@ -7,6 +7,8 @@ use std::time::SystemTime;
 
 use kubetrust_pki::{Certificate, ExtKeyUsage, PrivateKey, Subject, verify_chain};
 
+use crate::Error;
+
 /// What the issued certificate must be.
 #[derive(Clone, Copy, Debug)]
 pub struct Expected<'a> {
@@ -20,86 +22,41 @@ pub struct Expected<'a> {
     pub usage: ExtKeyUsage,
 }
 
-/// Why an issued certificate was refused; each variant names the failed check.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum VerifyError {
-    /// `status.certificate` is not a PEM list of certificates, or is empty.
-    #[error("issued certificate check \"parse\": {reason}")]
-    Unparsable {
-        /// What the parser rejected.
-        reason: String,
-    },
-    /// The leaf's public key is not our key's.
-    #[error("issued certificate check \"key\": the certificate is not for our private key")]
-    KeyMismatch,
-    /// The leaf does not chain to the cluster CA (through the intermediates that follow it).
-    #[error(
-        "issued certificate check \"chain\": the certificate (issuer {issuer:?}) does not chain to the cluster CA"
-    )]
-    UntrustedIssuer {
-        /// The leaf's issuer, for the operator.
-        issuer: String,
-    },
-    /// The leaf's subject is not the one requested.
-    #[error("issued certificate check \"subject\": expected {expected:?}, got {actual:?}")]
-    SubjectMismatch {
-        /// The requested subject.
-        expected: String,
-        /// The certificate's subject.
-        actual: String,
-    },
-    /// The leaf lacks the extended key usage it was requested for.
-    #[error("issued certificate check \"usage\": the certificate lacks {usage:?}")]
-    MissingUsage {
-        /// The missing usage.
-        usage: ExtKeyUsage,
-    },
-    /// `now` is outside the leaf's validity period.
-    #[error("issued certificate check \"validity\": not valid now (valid {not_before} to {not_after})")]
-    NotValidNow {
-        /// NotBefore, RFC 3339.
-        not_before: String,
-        /// NotAfter, RFC 3339.
-        not_after: String,
-    },
-}
-
 /// Checks `status.certificate` (leaf first, then intermediates) against what was requested and
-/// returns the parsed chain. The checks run in the order of [`VerifyError`]'s variants.
+/// returns the parsed chain. The checks run in the order of the `Issued*` variants of [`Error`].
 pub fn verify_issued(
     pem: &[u8],
     expected: &Expected<'_>,
     now: SystemTime,
-) -> Result<Vec<Certificate>, VerifyError> {
-    let chain = Certificate::chain_from_pem(pem).map_err(|e| VerifyError::Unparsable {
+) -> Result<Vec<Certificate>, Error> {
+    let chain = Certificate::chain_from_pem(pem).map_err(|e| Error::IssuedUnparsable {
         reason: e.to_string(),
     })?;
-    let (leaf, intermediates) = chain.split_first().ok_or_else(|| VerifyError::Unparsable {
+    let (leaf, intermediates) = chain.split_first().ok_or_else(|| Error::IssuedUnparsable {
         reason: "no CERTIFICATE block".to_owned(),
     })?;
     if !leaf.matches_key(expected.key) {
-        return Err(VerifyError::KeyMismatch);
+        return Err(Error::IssuedKeyMismatch);
     }
     if !verify_chain(leaf, intermediates, expected.ca) {
-        return Err(VerifyError::UntrustedIssuer {
+        return Err(Error::IssuedUntrusted {
             issuer: leaf.issuer_text(),
         });
     }
     let actual = leaf.subject();
     if actual != *expected.subject {
-        return Err(VerifyError::SubjectMismatch {
+        return Err(Error::IssuedSubjectMismatch {
             expected: describe(expected.subject),
             actual: describe(&actual),
         });
     }
     if !leaf.ext_key_usages().contains(&expected.usage) {
-        return Err(VerifyError::MissingUsage {
+        return Err(Error::IssuedMissingUsage {
             usage: expected.usage,
         });
     }
     if !leaf.is_valid_at(now) {
-        return Err(VerifyError::NotValidNow {
+        return Err(Error::IssuedNotValidNow {
             not_before: rfc3339(leaf.not_before()),
             not_after: rfc3339(leaf.not_after()),
         });
@@ -165,7 +122,7 @@ mod tests {
                 .to_pem()
                 .into_bytes()
         }
-        fn check(&self, pem: &[u8], usage: ExtKeyUsage) -> Result<Vec<Certificate>, VerifyError> {
+        fn check(&self, pem: &[u8], usage: ExtKeyUsage) -> Result<Vec<Certificate>, Error> {
             let ca = [self.ca.certificate().clone()];
             let expected = Expected {
                 key: &self.key,
@@ -189,33 +146,33 @@ mod tests {
         let f = fixture();
         let client = CertProfile::client(f.subject.clone(), f.now);
         let other_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        assert_eq!(
+        assert!(matches!(
             f.check(&f.issue(&client, &other_key), ExtKeyUsage::ClientAuth),
-            Err(VerifyError::KeyMismatch)
-        );
+            Err(Error::IssuedKeyMismatch)
+        ));
         let other = fixture();
         let foreign = other.issue(&client, &f.key);
         assert!(matches!(
             f.check(&foreign, ExtKeyUsage::ClientAuth),
-            Err(VerifyError::UntrustedIssuer { .. })
+            Err(Error::IssuedUntrusted { .. })
         ));
         let wrong_subject = CertProfile::client(node_subject("worker-2"), f.now);
         assert!(matches!(
             f.check(&f.issue(&wrong_subject, &f.key), ExtKeyUsage::ClientAuth),
-            Err(VerifyError::SubjectMismatch { .. })
+            Err(Error::IssuedSubjectMismatch { .. })
         ));
-        assert_eq!(
+        assert!(matches!(
             f.check(&f.issue(&client, &f.key), ExtKeyUsage::ServerAuth),
-            Err(VerifyError::MissingUsage {
+            Err(Error::IssuedMissingUsage {
                 usage: ExtKeyUsage::ServerAuth
             })
-        );
+        ));
         let expired = CertProfile::client(f.subject.clone(), f.now - Duration::from_secs(2 * 365 * 86400));
         let error = f.check(&f.issue(&expired, &f.key), ExtKeyUsage::ClientAuth);
-        assert!(matches!(error, Err(VerifyError::NotValidNow { .. })), "{error:?}");
+        assert!(matches!(error, Err(Error::IssuedNotValidNow { .. })), "{error:?}");
         assert!(matches!(
             f.check(b"", ExtKeyUsage::ClientAuth),
-            Err(VerifyError::Unparsable { .. })
+            Err(Error::IssuedUnparsable { .. })
         ));
     }
 }

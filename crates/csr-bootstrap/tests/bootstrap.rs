@@ -10,8 +10,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use kubetrust_csr_bootstrap::bootstrap::{BootstrapError, BootstrapOptions, bootstrap_with_client};
-use kubetrust_csr_bootstrap::client::{Error as ClientError, Options};
+use kubetrust_csr_bootstrap::Error;
+use kubetrust_csr_bootstrap::bootstrap::{BootstrapOptions, bootstrap_with_client};
+use kubetrust_csr_bootstrap::client::Options;
 use kubetrust_csr_bootstrap::conf::{ConfState, client_config_state};
 use kubetrust_csr_bootstrap::csr::{Naming, client_csr, node_subject};
 use kubetrust_csr_bootstrap::flow::{Layout, Progress};
@@ -22,6 +23,24 @@ mod common;
 use common::{APPROVED, Step, csr_json, csr_list, get, list, post, serve, status};
 
 const UID: &str = "0b5f3a1c-0000-4000-8000-000000000001";
+
+/// The server's answer to the create: the CSR `name`, pending.
+fn created(name: &str, request: &str) -> Step {
+    post(201, &csr_json(name, request, UID, "1", &[], None))
+}
+
+/// The server's answer to the wait's list at `rv`: the CSR `name`, approved, with `certificate`
+/// (`None`: still pending).
+fn listed(name: &str, request: &str, rv: &str, certificate: Option<&str>) -> Step {
+    let conditions: &[_] = if certificate.is_some() { &[APPROVED] } else { &[] };
+    list(
+        name,
+        &csr_list(
+            rv,
+            vec![csr_json(name, request, UID, rv, conditions, certificate)],
+        ),
+    )
+}
 
 struct Node {
     dir: tempfile::TempDir,
@@ -87,7 +106,7 @@ impl Node {
         &self,
         options: &BootstrapOptions,
         script: impl FnOnce(&Self) -> Vec<Step>,
-    ) -> (Result<(), BootstrapError>, Vec<Progress>) {
+    ) -> (Result<(), Error>, Vec<Progress>) {
         let (client, handle) = common::mock();
         let mut events = Vec::new();
         let mut record = |p| events.push(p);
@@ -111,21 +130,8 @@ async fn bootstraps_then_does_nothing_the_second_time() {
         .run(&options, |n| {
             let (key, name, request) = n.pending();
             vec![
-                post(201, &csr_json(&name, &request, UID, "1", &[], None)),
-                list(
-                    &name,
-                    &csr_list(
-                        "2",
-                        vec![csr_json(
-                            &name,
-                            &request,
-                            UID,
-                            "2",
-                            &[APPROVED],
-                            Some(&n.issue(&key)),
-                        )],
-                    ),
-                ),
+                created(&name, &request),
+                listed(&name, &request, "2", Some(&n.issue(&key))),
             ]
         })
         .await;
@@ -189,20 +195,14 @@ async fn a_restarted_bootstrap_reuses_its_key_and_adopts_its_csr() {
         .run(&first, |n| {
             let (_, name, request) = n.pending();
             vec![
-                post(201, &csr_json(&name, &request, UID, "1", &[], None)),
-                list(
-                    &name,
-                    &csr_list("1", vec![csr_json(&name, &request, UID, "1", &[], None)]),
-                ),
+                created(&name, &request),
+                listed(&name, &request, "1", None),
                 Step::Hang,
             ]
         })
         .await;
     let error = result.unwrap_err();
-    assert!(
-        matches!(error, BootstrapError::Request(ClientError::Timeout { .. })),
-        "{error:?}"
-    );
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     let (key_before, name_before, _) = n.pending();
 
     let second = n.options(Duration::from_secs(10));
@@ -216,20 +216,7 @@ async fn a_restarted_bootstrap_reuses_its_key_and_adopts_its_csr() {
             vec![
                 post(409, &status(409, "AlreadyExists")),
                 get(&name, 200, &csr_json(&name, &request, UID, "1", &[], None)),
-                list(
-                    &name,
-                    &csr_list(
-                        "3",
-                        vec![csr_json(
-                            &name,
-                            &request,
-                            UID,
-                            "3",
-                            &[APPROVED],
-                            Some(&n.issue(&key)),
-                        )],
-                    ),
-                ),
+                listed(&name, &request, "3", Some(&n.issue(&key))),
             ]
         })
         .await;
@@ -251,29 +238,13 @@ async fn a_refused_certificate_writes_nothing() {
             let (_, name, request) = n.pending();
             let stranger = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
             vec![
-                post(201, &csr_json(&name, &request, UID, "1", &[], None)),
-                list(
-                    &name,
-                    &csr_list(
-                        "2",
-                        vec![csr_json(
-                            &name,
-                            &request,
-                            UID,
-                            "2",
-                            &[APPROVED],
-                            Some(&n.issue(&stranger)),
-                        )],
-                    ),
-                ),
+                created(&name, &request),
+                listed(&name, &request, "2", Some(&n.issue(&stranger))),
             ]
         })
         .await;
     let error = result.unwrap_err();
-    assert!(
-        matches!(error, BootstrapError::Request(ClientError::Refused { .. })),
-        "{error:?}"
-    );
+    assert!(matches!(error, Error::Refused { .. }), "{error:?}");
     assert!(!n.dir.path().join("kubelet.conf").exists());
     assert!(!n.dir.path().join("pki/kubelet-client-current.pem").exists());
     assert!(

@@ -13,11 +13,12 @@ use std::time::{Duration, SystemTime};
 
 use http::Method;
 use k8s_openapi::api::core::v1::NodeAddress;
-use kubetrust_csr_bootstrap::client::{self, CsrState, Error, Issued, Options};
+use kubetrust_csr_bootstrap::Error;
+use kubetrust_csr_bootstrap::client::{self, Issued, Options};
 use kubetrust_csr_bootstrap::csr::{Naming, client_csr, node_subject};
+use kubetrust_csr_bootstrap::outcome::CsrState;
 use kubetrust_csr_bootstrap::renew::{Credentials, Kind, KubeRenewer};
 use kubetrust_csr_bootstrap::rotation::Renew as _;
-use kubetrust_csr_bootstrap::verify::VerifyError;
 use kubetrust_pki::{
     AltNames, CertProfile, Certificate, CertificateAuthority, ExtKeyUsage, KeyAlgorithm, PrivateKey, Validity,
 };
@@ -418,14 +419,14 @@ async fn bad_issued_certificates_are_refused() {
         )
         .unwrap()
         .to_pem();
-    type Check = fn(&VerifyError) -> bool;
+    type Check = fn(&Error) -> bool;
     let cases: [(&str, Check); 4] = [
-        (&wrong_key, |e| *e == VerifyError::KeyMismatch),
-        (&wrong_ca, |e| matches!(e, VerifyError::UntrustedIssuer { .. })),
+        (&wrong_key, |e| matches!(e, Error::IssuedKeyMismatch)),
+        (&wrong_ca, |e| matches!(e, Error::IssuedUntrusted { .. })),
         (&wrong_subject, |e| {
-            matches!(e, VerifyError::SubjectMismatch { .. })
+            matches!(e, Error::IssuedSubjectMismatch { .. })
         }),
-        (&expired, |e| matches!(e, VerifyError::NotValidNow { .. })),
+        (&expired, |e| matches!(e, Error::IssuedNotValidNow { .. })),
     ];
     for (cert, check) in cases {
         let script = vec![
@@ -490,11 +491,14 @@ async fn serving_certificate_with_generated_name() {
         );
         match (result, ok) {
             (Ok(issued), true) => assert_eq!(issued.name, "csr-x7k2p"),
-            (Err(Error::Refused { source, .. }), false) => assert_eq!(
-                source,
-                VerifyError::MissingUsage {
-                    usage: ExtKeyUsage::ServerAuth
-                }
+            (Err(Error::Refused { source, .. }), false) => assert!(
+                matches!(
+                    *source,
+                    Error::IssuedMissingUsage {
+                        usage: ExtKeyUsage::ServerAuth
+                    }
+                ),
+                "{source:?}"
             ),
             (other, _) => panic!("{other:?}"),
         }

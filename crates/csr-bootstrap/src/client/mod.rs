@@ -7,7 +7,6 @@
 //! degraded to polling `GET` when watches keep failing. Transient API errors (5xx, 429,
 //! connection errors) are retried with backoff inside the overall timeout.
 
-mod existing;
 mod request;
 mod retry;
 mod wait;
@@ -20,9 +19,9 @@ use kube::api::PostParams;
 use kubetrust_pki::Certificate;
 
 pub use request::Request;
-pub use wait::CsrState;
 
-use crate::verify::VerifyError;
+use crate::Error;
+use crate::outcome::{CsrState, check_ours};
 
 /// How [`request_certificate`] waits and retries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,103 +99,6 @@ pub struct Issued {
     pub chain: Vec<Certificate>,
 }
 
-/// Why no certificate was obtained. Each variant names the CSR.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The API refused the create (not `AlreadyExists`), or kept failing until the timeout.
-    #[error("cannot create certificate signing request {name:?}")]
-    Create {
-        /// The requested name (or `generateName`).
-        name: String,
-        /// The API's error.
-        #[source]
-        source: kube::Error,
-    },
-    /// A call other than create failed with a non-transient error.
-    #[error("cannot {action} certificate signing request {name:?}")]
-    Api {
-        /// `get`, `list` or `watch`.
-        action: &'static str,
-        /// The CSR's name.
-        name: String,
-        /// The API's error.
-        #[source]
-        source: kube::Error,
-    },
-    /// The created object came back without a name or UID.
-    #[error("the API server returned certificate signing request {name:?} without {field}")]
-    IncompleteObject {
-        /// The name asked for.
-        name: String,
-        /// The missing field.
-        field: &'static str,
-    },
-    /// A CSR of our name exists and is not ours (or cannot be reused).
-    #[error("retrieved csr {name:?} is not compatible: {reason}")]
-    NotOurs {
-        /// The CSR's name.
-        name: String,
-        /// The check that failed.
-        reason: String,
-    },
-    /// An approver denied the request.
-    #[error("certificate signing request {name:?} is denied, reason: {reason}, message: {message}")]
-    Denied {
-        /// The CSR's name.
-        name: String,
-        /// The condition's reason.
-        reason: String,
-        /// The condition's message.
-        message: String,
-    },
-    /// The signer failed the request.
-    #[error("certificate signing request {name:?} failed, reason: {reason}, message: {message}")]
-    Failed {
-        /// The CSR's name.
-        name: String,
-        /// The condition's reason.
-        reason: String,
-        /// The condition's message.
-        message: String,
-    },
-    /// The CSR was deleted while we waited.
-    #[error("csr {name:?} was deleted")]
-    Deleted {
-        /// The CSR's name.
-        name: String,
-    },
-    /// The CSR was replaced by another object of the same name.
-    #[error("csr {name:?} changed UIDs (expected {expected}, got {actual})")]
-    UidChanged {
-        /// The CSR's name.
-        name: String,
-        /// The UID we created or adopted.
-        expected: String,
-        /// The UID seen.
-        actual: String,
-    },
-    /// The overall timeout passed.
-    #[error("timed out after {waited:?} waiting for certificate signing request {name:?} ({state})")]
-    Timeout {
-        /// The CSR's name (empty when the create never succeeded).
-        name: String,
-        /// How long the request ran.
-        waited: Duration,
-        /// The last state seen.
-        state: CsrState,
-    },
-    /// The issued certificate failed the check; nothing should be written.
-    #[error("the certificate issued for csr {name:?} was refused")]
-    Refused {
-        /// The CSR's name.
-        name: String,
-        /// The failed check.
-        #[source]
-        source: VerifyError,
-    },
-}
-
 /// Creates (or adopts) the CSR of `request`, waits for its certificate and checks it: the
 /// certificate comes back only when an `Approved` condition and `status.certificate` are both
 /// present and the certificate matches the key, chains to the CA, has the requested subject and
@@ -232,7 +134,7 @@ pub async fn request_certificate(
     let chain = crate::verify::verify_issued(&pem, &request.expected(), std::time::SystemTime::now())
         .map_err(|source| Error::Refused {
             name: name.clone(),
-            source,
+            source: Box::new(source),
         })?;
     Ok(Issued { name, uid, chain })
 }
@@ -257,7 +159,13 @@ async fn create_or_adopt(
                     name: name.clone(),
                     source,
                 })?;
-            existing::check_ours(&existing, request).map_err(|reason| Error::NotOurs { name, reason })?;
+            check_ours(
+                &existing,
+                request.csr(),
+                &request.expected(),
+                std::time::SystemTime::now(),
+            )
+            .map_err(|reason| Error::NotOurs { name, reason })?;
             tracing::info!(csr = %wanted, "csr for this node already exists, reusing");
             existing
         }

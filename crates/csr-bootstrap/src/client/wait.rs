@@ -1,8 +1,7 @@
 //! Waiting for one CSR to be approved and issued (spec §1.8): list-then-watch on its name,
 //! resumed from the last resourceVersion, re-listed on `410 Gone`, polled when watches keep
-//! failing. Every object seen is judged by [`judge`].
+//! failing. Every object seen is judged by [`crate::outcome`].
 
-use std::fmt;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -10,80 +9,41 @@ use k8s_openapi::api::certificates::v1::CertificateSigningRequest;
 use kube::Api;
 use kube::api::{ListParams, WatchEvent, WatchParams};
 
+use super::Options;
 use super::retry::{is_transient, transient};
-use super::{Error, Options};
-
-/// How far a CSR had got, for the timeout error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CsrState {
-    /// The create never succeeded.
-    NotCreated,
-    /// Created, not approved.
-    Pending,
-    /// Approved, no certificate yet.
-    Approved,
-}
-
-impl fmt::Display for CsrState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::NotCreated => "not created",
-            Self::Pending => "pending approval",
-            Self::Approved => "approved, waiting to be issued",
-        })
-    }
-}
+use crate::Error;
+use crate::outcome::{CsrState, EventType, Outcome, observe, on_event};
 
 /// A watch that ends this soon without an event is counted as a failure.
 const QUICK_END: Duration = Duration::from_secs(1);
 
-/// Judges one observed object: the certificate when it is approved and issued, else the state
-/// to keep waiting in; an error for a changed UID, a `Denied` or a `Failed` condition.
-fn judge(csr: &CertificateSigningRequest, name: &str, uid: &str) -> Result<Result<Vec<u8>, CsrState>, Error> {
-    let actual = csr.metadata.uid.as_deref().unwrap_or_default();
-    if actual != uid {
-        return Err(Error::UidChanged {
-            name: name.to_owned(),
-            expected: uid.to_owned(),
-            actual: actual.to_owned(),
-        });
-    }
-    let status = csr.status.as_ref();
-    let mut approved = false;
-    for condition in status.and_then(|s| s.conditions.as_ref()).into_iter().flatten() {
-        if condition.status != "True" {
-            continue;
+/// Acts on what an object means: the certificate when issued, `None` to keep waiting (noting
+/// the state for the timeout error), else the error that ends the wait.
+fn settle(outcome: Outcome, name: &str, state: &mut CsrState) -> Result<Option<Vec<u8>>, Error> {
+    let name = name.to_owned();
+    match outcome {
+        Outcome::Waiting(seen) => {
+            *state = seen;
+            Ok(None)
         }
-        let reason = || condition.reason.clone().unwrap_or_default();
-        let message = || condition.message.clone().unwrap_or_default();
-        match condition.type_.as_str() {
-            "Denied" => {
-                return Err(Error::Denied {
-                    name: name.to_owned(),
-                    reason: reason(),
-                    message: message(),
-                });
-            }
-            "Failed" => {
-                return Err(Error::Failed {
-                    name: name.to_owned(),
-                    reason: reason(),
-                    message: message(),
-                });
-            }
-            "Approved" => approved = true,
-            _ => {}
-        }
+        Outcome::Issued(certificate) => Ok(Some(certificate)),
+        Outcome::Denied { reason, message } => Err(Error::Denied {
+            name,
+            reason,
+            message,
+        }),
+        Outcome::Failed { reason, message } => Err(Error::Failed {
+            name,
+            reason,
+            message,
+        }),
+        Outcome::Deleted => Err(Error::Deleted { name }),
+        Outcome::Replaced { expected, actual } => Err(Error::UidChanged {
+            name,
+            expected,
+            actual,
+        }),
     }
-    let certificate = status
-        .and_then(|s| s.certificate.as_ref())
-        .filter(|c| !c.0.is_empty());
-    Ok(match (approved, certificate) {
-        (true, Some(certificate)) => Ok(certificate.0.clone()),
-        (true, None) => Err(CsrState::Approved),
-        (false, _) => Err(CsrState::Pending),
-    })
 }
 
 fn api_error(action: &'static str, name: &str) -> impl FnOnce(kube::Error) -> Error {
@@ -118,9 +78,8 @@ pub(crate) async fn wait_for_certificate(
                 let object = list.items.first().ok_or_else(|| Error::Deleted {
                     name: name.to_owned(),
                 })?;
-                match judge(object, name, uid)? {
-                    Ok(certificate) => return Ok(certificate),
-                    Err(seen) => *state = seen,
+                if let Some(certificate) = settle(observe(object, uid), name, state)? {
+                    return Ok(certificate);
                 }
                 list.metadata.resource_version.unwrap_or_default()
             }
@@ -144,25 +103,14 @@ pub(crate) async fn wait_for_certificate(
         let mut stream = std::pin::pin!(stream);
         let (mut last, mut events, mut failed, mut gone) = (version, 0_u32, false, false);
         while let Some(event) = stream.next().await {
-            match event {
-                Ok(WatchEvent::Added(object) | WatchEvent::Modified(object)) => {
-                    events += 1;
-                    if let Some(version) = &object.metadata.resource_version {
-                        last.clone_from(version);
-                    }
-                    match judge(&object, name, uid)? {
-                        Ok(certificate) => return Ok(certificate),
-                        Err(seen) => *state = seen,
-                    }
-                }
-                Ok(WatchEvent::Deleted(_)) => {
-                    return Err(Error::Deleted {
-                        name: name.to_owned(),
-                    });
-                }
+            let (kind, object) = match event {
+                Ok(WatchEvent::Added(object)) => (EventType::Added, object),
+                Ok(WatchEvent::Modified(object)) => (EventType::Modified, object),
+                Ok(WatchEvent::Deleted(object)) => (EventType::Deleted, object),
                 Ok(WatchEvent::Bookmark(bookmark)) => {
                     events += 1;
                     last = bookmark.metadata.resource_version;
+                    continue;
                 }
                 Ok(WatchEvent::Error(status)) => {
                     tracing::debug!(csr = name, code = status.code, message = %status.message, "watch error event");
@@ -175,6 +123,13 @@ pub(crate) async fn wait_for_certificate(
                     failed = true;
                     break;
                 }
+            };
+            events += 1;
+            if let Some(version) = &object.metadata.resource_version {
+                last.clone_from(version);
+            }
+            if let Some(certificate) = settle(on_event(kind, &object, uid), name, state)? {
+                return Ok(certificate);
             }
         }
         if failed || (events == 0 && started.elapsed() < QUICK_END) {
@@ -207,9 +162,8 @@ async fn poll(
             }
             Err(e) => return Err(api_error("get", name)(e)),
         };
-        match judge(&object, name, uid)? {
-            Ok(certificate) => return Ok(certificate),
-            Err(seen) => *state = seen,
+        if let Some(certificate) = settle(observe(&object, uid), name, state)? {
+            return Ok(certificate);
         }
         tokio::time::sleep(options.poll_interval).await;
     }
