@@ -284,6 +284,66 @@ async fn a_deleted_secret_is_named_with_how_to_upload_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clusters_kubeadm_config_drives_the_new_nodes_certificates() {
+    let first = FirstNode::start().await;
+    let admin = first.plane.client().await.unwrap();
+    api::upload_kubeadm_config(
+        &admin,
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncontrolPlaneEndpoint: cp.example.test:7443\napiServer:\n  certSANs: [extra.example.test, 10.0.0.50]\nnetworking:\n  serviceSubnet: 10.100.0.0/16\n  dnsDomain: corp.local\nencryptionAlgorithm: ECDSA-P256\n",
+    )
+    .await
+    .unwrap();
+    let config = first.join_config(first.token.clone(), first.key.clone());
+    join(&config, &mut |_| {}).await.unwrap();
+    let b = first.b();
+    let apiserver = Certificate::from_pem(&read(b.join("pki/apiserver.crt"))).unwrap();
+    let dns = apiserver.dns_names();
+    for name in [
+        "cp-2",
+        "cp.example.test",
+        "extra.example.test",
+        "kubernetes.default.svc.corp.local",
+    ] {
+        assert!(dns.contains(&name.to_owned()), "{name} not in {dns:?}");
+    }
+    let ips = apiserver.ip_addresses();
+    for ip in ["10.100.0.1", "10.0.0.50", "127.0.0.1"] {
+        assert!(ips.contains(&ip.parse().unwrap()), "{ip} not in {ips:?}");
+    }
+    assert!(!ips.contains(&"10.96.0.1".parse().unwrap()), "{ips:?}");
+    let admin_conf = String::from_utf8(read(b.join("etc/admin.conf"))).unwrap();
+    assert!(
+        admin_conf.contains("server: https://cp.example.test:7443"),
+        "{admin_conf}"
+    );
+    first.plane.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_kubeadm_config_is_named_and_nothing_is_written() {
+    let first = FirstNode::start().await;
+    let config_maps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(first.plane.client().await.unwrap(), "kube-system");
+    config_maps
+        .delete("kubeadm-config", &Default::default())
+        .await
+        .unwrap();
+    let config = first.join_config(first.token.clone(), first.key.clone());
+    let cause = first.join_fails(&config).await;
+    assert!(
+        matches!(cause, ControlPlaneError::KubeadmConfigNotFound),
+        "{cause:?}"
+    );
+    assert!(
+        cause
+            .to_string()
+            .contains("ConfigMap kube-system/kubeadm-config not found"),
+        "{cause}"
+    );
+    first.plane.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_uploaded_by_another_cluster_is_refused() {
     let first = FirstNode::start().await;
     // Another cluster's tree, uploaded under the same name with the same key.
@@ -309,7 +369,15 @@ async fn a_token_outside_the_kubeadm_group_is_forbidden() {
         .unwrap();
     let config = first.join_config(outsider, first.key.clone());
     let cause = first.join_fails(&config).await;
-    assert!(matches!(cause, ControlPlaneError::Forbidden(_)), "{cause:?}");
+    // The first read of a join is kube-system/kubeadm-config, readable by the kubeadm group only.
+    assert!(
+        matches!(cause, ControlPlaneError::KubeadmConfigForbidden(_)),
+        "{cause:?}"
+    );
+    assert!(
+        cause.to_string().contains("kubeadm:nodes-kubeadm-config"),
+        "{cause}"
+    );
     first.plane.shutdown().await.unwrap();
 }
 

@@ -4,9 +4,10 @@
 //! and keys, encrypted with the certificate key, in `kube-system/kubeadm-certs`, owned by a
 //! 2-hour bootstrap token so the garbage collector removes them with it, and readable by the
 //! node bootstrap token group. `prepare` is the `control-plane-prepare` phase of the join: it
-//! reads that Secret with the bootstrap token, decrypts and checks everything in memory, then
-//! writes the shared files and generates this node's own certificates and kubeconfig files
-//! through pki's tree. If anything after the first write fails, what the phase wrote is removed.
+//! reads the cluster's `kube-system/kubeadm-config` ClusterConfiguration and that Secret with
+//! the bootstrap token, decrypts and checks everything in memory, then writes the shared files
+//! and generates this node's own certificates and kubeconfig files through pki's tree, with the
+//! cluster's SANs, service subnet, DNS domain and endpoint. If anything after the first write fails, what the phase wrote is removed.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -19,6 +20,7 @@ use kubetrust_bootstrap_token::{BootstrapToken, TokenSpec, api as token_api};
 use kubetrust_fs::{Mode, NewFile};
 use kubetrust_kubeadm_config::net::HostPort;
 use kubetrust_kubeconfig::Config;
+use kubetrust_pki::kubeadm_config::KubeadmConfig;
 use kubetrust_pki::kubeconfigs::{self, KUBECONFIG_FILES, KubeconfigAction, KubeconfigSpec};
 use kubetrust_pki::tree::{self, Action, CertSpec, TreeConfig};
 use kubetrust_pki::upload_certs::{
@@ -164,10 +166,12 @@ pub(super) async fn prepare(
         .resolve(None)
         .map_err(ControlPlaneError::BootstrapKubeconfig)?
         .cluster;
-    let tree_config = tree_config(control_plane, node_name, &cluster.server)?;
+    let client = bootstrap_client(bootstrap).await?;
+    let cluster_configuration = fetch_cluster_configuration(&client).await?;
+    let tree_config = tree_config(control_plane, node_name, &cluster.server, &cluster_configuration)?;
 
     events(Event::DownloadingCerts);
-    let secret = fetch_secret(bootstrap).await?;
+    let secret = fetch_secret(client).await?;
     let files = upload_certs::download(
         &secret,
         &control_plane.certificate_key,
@@ -193,13 +197,40 @@ pub(super) async fn prepare(
     result.map(|()| prepared)
 }
 
-/// This node's tree: its name and advertise address, the discovered API server as the
-/// control-plane endpoint, and no etcd leaves with external etcd.
+/// The ClusterConfiguration of `kube-system/kubeadm-config`, read with the bootstrap token as
+/// kubeadm's join does; a missing ConfigMap is an error, as in kubeadm.
+async fn fetch_cluster_configuration(client: &kube::Client) -> Result<KubeadmConfig, ControlPlaneError> {
+    let yaml = token_api::get_kubeadm_config(client)
+        .await
+        .map_err(|e| match &e {
+            kubetrust_bootstrap_token::Error::Api { source, .. }
+                if matches!(source.as_ref(), kube::Error::Api(status) if status.code == 403) =>
+            {
+                ControlPlaneError::KubeadmConfigForbidden(e)
+            }
+            _ => ControlPlaneError::KubeadmConfigRead(e),
+        })?
+        .ok_or(ControlPlaneError::KubeadmConfigNotFound)?;
+    KubeadmConfig::from_yaml(&yaml).map_err(ControlPlaneError::KubeadmConfigInvalid)
+}
+
+/// This node's tree: the cluster's ClusterConfiguration (API server SANs, service subnet, DNS
+/// domain, key algorithm, validity periods, control-plane endpoint) with this node's name,
+/// advertise address and bind port; without a `controlPlaneEndpoint` in it, the API server
+/// that discovery found. The etcd mode is the join's (it decides which files the Secret holds).
 fn tree_config(
     control_plane: &ControlPlane,
     node_name: &str,
     server: &str,
+    cluster: &KubeadmConfig,
 ) -> Result<TreeConfig, ControlPlaneError> {
+    let tree = cluster
+        .tree_config(node_name, control_plane.advertise_address)
+        .with_bind_port(control_plane.bind_port)
+        .with_external_etcd(matches!(control_plane.etcd, Etcd::External { .. }));
+    if !tree.control_plane_endpoint.is_empty() {
+        return Ok(tree);
+    }
     let authority = server
         .strip_prefix("https://")
         .map(|rest| rest.split('/').next().unwrap_or(rest))
@@ -211,14 +242,11 @@ fn tree_config(
     })?;
     // An https URL without a port means 443, not this node's bind port.
     endpoint.port = endpoint.port.or(Some(443));
-    Ok(TreeConfig::new(node_name, control_plane.advertise_address)
-        .with_bind_port(control_plane.bind_port)
-        .with_control_plane_endpoint(endpoint.to_string())
-        .with_external_etcd(matches!(control_plane.etcd, Etcd::External { .. })))
+    Ok(tree.with_control_plane_endpoint(endpoint.to_string()))
 }
 
-/// GET `kube-system/kubeadm-certs` as the bootstrap token.
-async fn fetch_secret(bootstrap: &Config) -> Result<Secret, ControlPlaneError> {
+/// A client authenticated with the bootstrap token of `bootstrap`.
+async fn bootstrap_client(bootstrap: &Config) -> Result<kube::Client, ControlPlaneError> {
     let kubeconfig = bootstrap
         .to_kube()
         .map_err(ControlPlaneError::BootstrapKubeconfig)?;
@@ -226,7 +254,11 @@ async fn fetch_secret(bootstrap: &Config) -> Result<Secret, ControlPlaneError> {
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| ControlPlaneError::Client(Box::new(e)))?;
-    let client = kube::Client::try_from(config).map_err(|e| ControlPlaneError::Client(Box::new(e)))?;
+    kube::Client::try_from(config).map_err(|e| ControlPlaneError::Client(Box::new(e)))
+}
+
+/// GET `kube-system/kubeadm-certs` as the bootstrap token.
+async fn fetch_secret(client: kube::Client) -> Result<Secret, ControlPlaneError> {
     let secrets: Api<Secret> = Api::namespaced(client, NAMESPACE);
     secrets.get(SECRET_NAME).await.map_err(|e| match &e {
         kube::Error::Api(status) if status.code == 404 => ControlPlaneError::SecretNotFound,

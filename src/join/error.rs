@@ -134,6 +134,26 @@ pub enum ControlPlaneError {
         /// Why.
         source: std::io::Error,
     },
+    /// `kube-system/kubeadm-config` does not exist (kubeadm: "unable to fetch the kubeadm-config
+    /// ConfigMap").
+    #[error(
+        "unable to fetch the kubeadm-config ConfigMap: ConfigMap kube-system/kubeadm-config not found \
+         (or it has no ClusterConfiguration); `kubeadm init` uploads it (phase upload-config kubeadm)"
+    )]
+    KubeadmConfigNotFound,
+    /// The bootstrap token may not read `kube-system/kubeadm-config`.
+    #[error(
+        "the bootstrap token may not get ConfigMap kube-system/kubeadm-config (403): the RoleBinding \
+         kubeadm:nodes-kubeadm-config grants it to group system:bootstrappers:kubeadm:default-node-token; \
+         join with a token in that group"
+    )]
+    KubeadmConfigForbidden(#[source] kubetrust_bootstrap_token::Error),
+    /// `kube-system/kubeadm-config` could not be read.
+    #[error("unable to fetch the kubeadm-config ConfigMap")]
+    KubeadmConfigRead(#[source] kubetrust_bootstrap_token::Error),
+    /// Its ClusterConfiguration cannot be used.
+    #[error("ConfigMap kube-system/kubeadm-config holds no usable ClusterConfiguration")]
+    KubeadmConfigInvalid(#[source] kubetrust_pki::Error),
     /// The discovered API server URL has no usable `host:port` for the certificates.
     #[error("the API server URL {server:?} has no https host:port to use as the control-plane endpoint")]
     Endpoint {

@@ -22,7 +22,12 @@
 use std::time::SystemTime;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, Role, RoleBinding};
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::serde::Serialize;
 use k8s_openapi::serde::de::DeserializeOwned;
 use kube::Client;
@@ -36,7 +41,8 @@ use crate::error::Error;
 use crate::signer::SkippedSecret;
 use crate::spec::TokenSpec;
 use crate::{
-    CLUSTER_INFO_NAME, CLUSTER_INFO_NAMESPACE, KUBECONFIG_KEY, SECRET_NAMESPACE, SECRET_TYPE, TokenId,
+    CLUSTER_INFO_NAME, CLUSTER_INFO_NAMESPACE, DEFAULT_NODE_TOKEN_GROUP, KUBECONFIG_KEY, SECRET_NAMESPACE,
+    SECRET_TYPE, TokenId,
 };
 
 /// The field manager of every server-side apply made here.
@@ -73,6 +79,25 @@ pub async fn create_token(client: &Client, spec: &TokenSpec, now: SystemTime) ->
             id.secret_name()
         ))(e)),
     }
+}
+
+/// Creates the tokens, or updates those whose id exists (kubeadm's `UpdateOrCreateTokens`, as
+/// `init phase bootstrap-token` calls it): running the phase again with the same
+/// `bootstrapTokens` converges. Every spec is validated before anything is sent.
+pub async fn create_or_update_tokens(
+    client: &Client,
+    specs: &[TokenSpec],
+    now: SystemTime,
+) -> Result<(), Error> {
+    let secrets_to_apply = specs
+        .iter()
+        .map(|spec| spec.to_secret(now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let api = secrets(client);
+    for secret in &secrets_to_apply {
+        apply(&api, secret, "Secret kube-system/").await?;
+    }
+    Ok(())
 }
 
 /// Reads one token; `None` if its Secret does not exist.
@@ -159,15 +184,130 @@ pub async fn setup_cluster_info(client: &Client, server: &str, ca_pem: &[u8]) ->
     .await
 }
 
+/// The ClusterRole and ClusterRoleBinding that let the default node token group get Node
+/// objects (kubeadm's join looks its node name up before the TLS bootstrap).
+pub const GET_NODES_RBAC_NAME: &str = "kubeadm:get-nodes";
+
+/// `kube-system/kubeadm-config`: the ClusterConfiguration `kubeadm init` uploads and every join
+/// reads with its bootstrap token.
+pub const KUBEADM_CONFIG_NAME: &str = "kubeadm-config";
+
+/// The key of [`KUBEADM_CONFIG_NAME`] holding the ClusterConfiguration YAML.
+pub const CLUSTER_CONFIGURATION_KEY: &str = "ClusterConfiguration";
+
+/// The Role and RoleBinding that let bootstrap tokens and nodes read [`KUBEADM_CONFIG_NAME`].
+pub const KUBEADM_CONFIG_RBAC_NAME: &str = "kubeadm:nodes-kubeadm-config";
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: namespace.map(str::to_owned),
+        ..ObjectMeta::default()
+    }
+}
+
+fn get_rule(resource: &str, names: Option<&str>) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(vec![String::new()]),
+        resources: Some(vec![resource.to_owned()]),
+        resource_names: names.map(|name| vec![name.to_owned()]),
+        verbs: vec!["get".to_owned()],
+        non_resource_urls: None,
+    }
+}
+
+fn groups(names: &[&str]) -> Option<Vec<Subject>> {
+    Some(
+        names
+            .iter()
+            .map(|name| Subject {
+                api_group: Some(RBAC_GROUP.to_owned()),
+                kind: "Group".to_owned(),
+                name: (*name).to_owned(),
+                namespace: None,
+            })
+            .collect(),
+    )
+}
+
+fn role_ref(kind: &str, name: &str) -> RoleRef {
+    RoleRef {
+        api_group: RBAC_GROUP.to_owned(),
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
 /// Creates or updates the ClusterRoleBindings `kubeadm:kubelet-bootstrap`,
-/// `kubeadm:node-autoapprove-bootstrap` and `kubeadm:node-autoapprove-certificate-rotation`
-/// (kubeadm's `bootstrap-token` phase, TLS-bootstrap half).
+/// `kubeadm:node-autoapprove-bootstrap` and `kubeadm:node-autoapprove-certificate-rotation`,
+/// and the ClusterRole and ClusterRoleBinding [`GET_NODES_RBAC_NAME`] (kubeadm's
+/// `bootstrap-token` phase, TLS-bootstrap half).
 pub async fn setup_node_bootstrap_rbac(client: &Client) -> Result<(), Error> {
+    let roles: Api<ClusterRole> = Api::all(client.clone());
+    let get_nodes = ClusterRole {
+        metadata: meta(GET_NODES_RBAC_NAME, None),
+        rules: Some(vec![get_rule("nodes", None)]),
+        ..ClusterRole::default()
+    };
+    apply(&roles, &get_nodes, "ClusterRole ").await?;
     let bindings: Api<ClusterRoleBinding> = Api::all(client.clone());
+    let get_nodes_binding = ClusterRoleBinding {
+        metadata: meta(GET_NODES_RBAC_NAME, None),
+        role_ref: role_ref("ClusterRole", GET_NODES_RBAC_NAME),
+        subjects: groups(&[DEFAULT_NODE_TOKEN_GROUP]),
+    };
+    apply(&bindings, &get_nodes_binding, "ClusterRoleBinding ").await?;
     for binding in node_bootstrap_cluster_role_bindings() {
         apply(&bindings, &binding, "ClusterRoleBinding ").await?;
     }
     Ok(())
+}
+
+/// kubeadm's `upload-config kubeadm` phase: creates or updates `kube-system/kubeadm-config`
+/// with `cluster_configuration` (a ClusterConfiguration YAML document) under
+/// [`CLUSTER_CONFIGURATION_KEY`], and the Role and RoleBinding [`KUBEADM_CONFIG_RBAC_NAME`]
+/// that let the default node token group and `system:nodes` read it, as joins do.
+pub async fn upload_kubeadm_config(client: &Client, cluster_configuration: &str) -> Result<(), Error> {
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), SECRET_NAMESPACE);
+    let config_map = ConfigMap {
+        metadata: meta(KUBEADM_CONFIG_NAME, Some(SECRET_NAMESPACE)),
+        data: Some(BTreeMap::from([(
+            CLUSTER_CONFIGURATION_KEY.to_owned(),
+            cluster_configuration.to_owned(),
+        )])),
+        ..ConfigMap::default()
+    };
+    apply(&config_maps, &config_map, "ConfigMap kube-system/").await?;
+    let roles: Api<Role> = Api::namespaced(client.clone(), SECRET_NAMESPACE);
+    let role = Role {
+        metadata: meta(KUBEADM_CONFIG_RBAC_NAME, Some(SECRET_NAMESPACE)),
+        rules: Some(vec![get_rule("configmaps", Some(KUBEADM_CONFIG_NAME))]),
+    };
+    apply(&roles, &role, "Role kube-system/").await?;
+    let bindings: Api<RoleBinding> = Api::namespaced(client.clone(), SECRET_NAMESPACE);
+    let binding = RoleBinding {
+        metadata: meta(KUBEADM_CONFIG_RBAC_NAME, Some(SECRET_NAMESPACE)),
+        role_ref: role_ref("Role", KUBEADM_CONFIG_RBAC_NAME),
+        subjects: groups(&[DEFAULT_NODE_TOKEN_GROUP, "system:nodes"]),
+    };
+    apply(&bindings, &binding, "RoleBinding kube-system/").await
+}
+
+/// Reads the ClusterConfiguration YAML of `kube-system/kubeadm-config` (what a join reads with
+/// its bootstrap token); `None` when the ConfigMap or its key does not exist.
+pub async fn get_kubeadm_config(client: &Client) -> Result<Option<String>, Error> {
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), SECRET_NAMESPACE);
+    let config_map = config_maps
+        .get_opt(KUBEADM_CONFIG_NAME)
+        .await
+        .map_err(api_error(format!(
+            "get ConfigMap {SECRET_NAMESPACE}/{KUBEADM_CONFIG_NAME}"
+        )))?;
+    Ok(config_map
+        .and_then(|cm| cm.data)
+        .and_then(|mut data| data.remove(CLUSTER_CONFIGURATION_KEY)))
 }
 
 /// Hardening step of the kubeadm docs: turn off auto-approval of node client certificates by

@@ -419,10 +419,29 @@ async fn setup_cluster_info_applies_configmap_role_and_binding() {
 }
 
 #[tokio::test]
-async fn setup_node_bootstrap_rbac_applies_three_bindings() {
+async fn setup_node_bootstrap_rbac_applies_get_nodes_and_three_bindings() {
     let (client, mut handle) = mock();
     let want = node_bootstrap_cluster_role_bindings().map(|b| serde_json::to_value(b).unwrap());
-    let (result, bodies) = tokio::join!(api::setup_node_bootstrap_rbac(&client), async {
+    let (result, (get_nodes, bodies)) = tokio::join!(api::setup_node_bootstrap_rbac(&client), async {
+        // kubeadm:get-nodes first: the ClusterRole, then its binding.
+        let mut get_nodes = Vec::new();
+        for kind in ["clusterroles", "clusterrolebindings"] {
+            let path = format!("/apis/rbac.authorization.k8s.io/v1/{kind}/kubeadm:get-nodes");
+            get_nodes.push(
+                serve(
+                    &mut handle,
+                    Expect {
+                        method: Method::PATCH,
+                        path: &path,
+                        query: APPLY_QUERY,
+                        content_type: Some(APPLY),
+                        status: 200,
+                        response: json!({"metadata": {"name": "kubeadm:get-nodes"}}),
+                    },
+                )
+                .await,
+            );
+        }
         let mut bodies = Vec::new();
         for (name, response) in [
             ("kubeadm:kubelet-bootstrap", &want[0]),
@@ -445,9 +464,19 @@ async fn setup_node_bootstrap_rbac_applies_three_bindings() {
                 .await,
             );
         }
-        bodies
+        (get_nodes, bodies)
     });
     result.unwrap();
+    assert_eq!(get_nodes[0]["kind"], "ClusterRole");
+    assert_eq!(
+        get_nodes[0]["rules"],
+        json!([{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}])
+    );
+    assert_eq!(get_nodes[1]["roleRef"]["name"], "kubeadm:get-nodes");
+    assert_eq!(
+        get_nodes[1]["subjects"],
+        json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:bootstrappers:kubeadm:default-node-token"}])
+    );
     assert_eq!(bodies, want);
     let summary: Vec<(String, String, String)> = bodies
         .iter()

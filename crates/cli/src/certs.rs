@@ -154,8 +154,7 @@ impl InitArgs {
     }
 
     /// `certs init`, or `init phase certs <name>` for one certificate (a name of the tree, or
-    /// `sa`): the tree is created as a whole, so a single name is done only when it is the one
-    /// thing missing, and refused otherwise before anything is written.
+    /// `sa`) by the same rules: existing files that fit are kept, others refused.
     pub(crate) fn run_for(self, only: Option<&str>) -> CommandResult {
         let file = self.config.load()?;
         let cert_dir = settings::cert_dir(self.cert_dir.as_ref(), file.as_ref());
@@ -170,16 +169,19 @@ impl InitArgs {
             config.apiserver_cert_sans = self.apiserver_cert_extra_sans;
         }
         let now = SystemTime::now();
-        if let Some(name) = only {
-            only_missing(&tree::plan(&cert_dir, &config, now)?, name)?;
-        }
         let plan = if self.dry_run {
-            let plan = tree::plan(&cert_dir, &config, now)?;
+            let plan = match only {
+                Some(name) => tree::plan_one(&cert_dir, &config, name, now)?,
+                None => tree::plan(&cert_dir, &config, now)?,
+            };
             let text: String = plan.lines().iter().map(|l| format!("{l}\n")).collect();
             std::io::stdout().lock().write_all(text.as_bytes())?;
             plan
         } else {
-            let plan = tree::create(&cert_dir, &config, now)?;
+            let plan = match only {
+                Some(name) => tree::create_one(&cert_dir, &config, name, now)?,
+                None => tree::create(&cert_dir, &config, now)?,
+            };
             plan.lines().iter().for_each(|line| eprintln!("{line}"));
             plan
         };
@@ -192,27 +194,6 @@ impl InitArgs {
         }
         Ok(())
     }
-}
-
-/// Fails unless creating the tree in `plan` would create `name` and nothing else.
-fn only_missing(plan: &tree::Plan, name: &str) -> CommandResult {
-    if !plan.items.iter().any(|item| item.name == name) {
-        return Err(format!("{name:?} is not a certificate of this tree").into());
-    }
-    let others: Vec<&str> = plan
-        .items
-        .iter()
-        .filter(|item| item.name != name && matches!(item.action, tree::Action::Create))
-        .map(|item| item.name)
-        .collect();
-    if others.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "creating only {name:?} while other files of the tree are missing ({}) is not supported: create them first, or use `all`",
-        others.join(", ")
-    )
-    .into())
 }
 
 impl CheckArgs {

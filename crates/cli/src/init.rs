@@ -2,6 +2,7 @@
 //! `kubeconfig init` and the library's API calls, so a kubeadm script switches by one word.
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
@@ -25,8 +26,8 @@ pub(crate) enum Command {
 pub(crate) enum Phase {
     /// Create the certificate tree (`all`) or one certificate, as `certs init` does.
     Certs {
-        /// `all`, or one certificate (`ca`, `apiserver`, ..., `sa`); one certificate is created
-        /// only when it is the one file of the tree missing.
+        /// `all`, or one certificate (`ca`, `apiserver`, ..., `sa`); a leaf needs its CA in
+        /// place, as in kubeadm.
         #[arg(value_parser = cert_names())]
         name: String,
         #[command(flatten)]
@@ -40,8 +41,10 @@ pub(crate) enum Phase {
         #[command(flatten)]
         args: crate::kubeconfig::InitArgs,
     },
-    /// Create or update the `cluster-info` ConfigMap (server and CA of --kubeconfig), the RBAC
-    /// that lets anyone read it, and kubeadm's node bootstrap ClusterRoleBindings.
+    /// Create or update the bootstrap tokens (--config's `bootstrapTokens`, else one generated
+    /// token), kubeadm's node bootstrap RBAC (get nodes, post CSRs, auto-approval, rotation),
+    /// the `cluster-info` ConfigMap (server and CA of --kubeconfig) and the RBAC that lets
+    /// anyone read it.
     BootstrapToken(BootstrapTokenArgs),
     /// Store the CAs and service-account keys, encrypted, in the `kube-system/kubeadm-certs`
     /// Secret for control-plane joins (owned by a 2-hour token, as kubeadm does), and print the
@@ -53,6 +56,13 @@ pub(crate) enum Phase {
 pub(crate) struct BootstrapTokenArgs {
     #[command(flatten)]
     kubeconfig: KubeconfigArg,
+    /// A kubeadm config file whose InitConfiguration `bootstrapTokens` are created (kubeadm's
+    /// defaults fill what an entry leaves out).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not print the token(s) on stdout.
+    #[arg(long)]
+    skip_token_print: bool,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +112,7 @@ impl Command {
 
 impl BootstrapTokenArgs {
     async fn run(self) -> CommandResult {
+        let tokens = crate::init_tokens::tokens(self.config.as_deref())?;
         let cluster = self.kubeconfig.connect(None).await?;
         if cluster.ca_pem.is_empty() {
             return Err(
@@ -109,8 +120,19 @@ impl BootstrapTokenArgs {
                     .into(),
             );
         }
+        if !self.skip_token_print {
+            for token in &tokens {
+                // Printing the token is what kubeadm's phase does unless told not to.
+                println!(
+                    "[bootstrap-token] Using token: {}",
+                    token.token.expose_secret().as_str()
+                );
+            }
+        }
         eprintln!("[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles");
+        api::create_or_update_tokens(&cluster.client, &tokens, SystemTime::now()).await?;
         api::setup_node_bootstrap_rbac(&cluster.client).await?;
+        eprintln!("[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to get nodes");
         eprintln!(
             "[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for nodes to get long term certificate credentials"
         );

@@ -8,6 +8,7 @@ mod certs;
 mod config;
 mod discovery;
 mod init;
+mod init_tokens;
 mod join;
 mod kubeconfig;
 mod settings;

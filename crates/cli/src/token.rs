@@ -10,6 +10,7 @@ use kubetrust::bootstrap_token::{
 };
 use kubetrust::pki::CaCertHash;
 use kubetrust::pki::expiration::short_human_duration;
+use kubetrust::pki::tabwriter::tabwrite;
 
 use crate::api::{KubeconfigArg, block_on};
 use crate::{CommandResult, Output};
@@ -148,38 +149,35 @@ impl ListArgs {
         let now = SystemTime::now();
         let text = match self.output {
             Output::Text => table(&tokens, now),
-            Output::Json => tokens.iter().map(json).collect::<Result<String, _>>()?,
+            Output::Json => tokens
+                .iter()
+                .map(|token| json(token, now))
+                .collect::<Result<String, _>>()?,
         };
         Ok(std::io::stdout().lock().write_all(text.as_bytes())?)
     }
 }
 
-/// kubeadm's table: TOKEN TTL EXPIRES USAGES DESCRIPTION EXTRA GROUPS, aligned as Go's
-/// tabwriter with kubeadm's settings (min width 10, padding 3; the last column unpadded).
+/// kubeadm's table: TOKEN TTL EXPIRES USAGES DESCRIPTION EXTRA GROUPS. kubeadm pads TTL,
+/// USAGES and DESCRIPTION to 9, 22 and 56 characters, then aligns with a tabwriter (min width
+/// 10, padding 3) that it flushes after every token: the header is aligned with the first
+/// token, and each later token on its own. No tokens, no output (not even the header).
 fn table(tokens: &[TokenSpec], now: SystemTime) -> String {
-    let header = ["TOKEN", "TTL", "EXPIRES", "USAGES", "DESCRIPTION", "EXTRA GROUPS"].map(str::to_owned);
-    let rows: Vec<[String; 6]> = std::iter::once(header)
-        .chain(tokens.iter().map(|t| row(t, now)))
-        .collect();
-    let mut widths = [10usize; 5];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count() + 3);
-        }
-    }
     let mut text = String::new();
-    for [a, b, c, d, e, last] in &rows {
-        for (cell, width) in [a, b, c, d, e].into_iter().zip(widths) {
-            text.push_str(&format!("{cell:width$}"));
+    for (index, token) in tokens.iter().enumerate() {
+        let mut chunk = String::new();
+        if index == 0 {
+            chunk.push_str("TOKEN\tTTL\tEXPIRES\tUSAGES\tDESCRIPTION\tEXTRA GROUPS\n");
         }
-        text.push_str(last);
-        text.push('\n');
+        chunk.push_str(&row(token, now));
+        text.push_str(&tabwrite(&chunk, 10, 3));
     }
     text
 }
 
-/// One row of kubeadm's table (`<forever>`/`<never>` without expiration, `<none>` for empty).
-fn row(token: &TokenSpec, now: SystemTime) -> [String; 6] {
+/// One row of kubeadm's table, tab-separated (`<forever>`/`<never>` without expiration,
+/// `<none>` for empty; EXPIRES in UTC).
+fn row(token: &TokenSpec, now: SystemTime) -> String {
     let (ttl, expires) = match token.expiration(now) {
         Expiration::At(at) => {
             let seconds = match at.duration_since(now) {
@@ -193,41 +191,57 @@ fn row(token: &TokenSpec, now: SystemTime) -> [String; 6] {
     };
     let none = |s: String| if s.is_empty() { "<none>".to_owned() } else { s };
     let usages: Vec<&str> = token.usages.iter().map(Usage::as_str).collect();
-    [
+    format!(
+        "{}\t{ttl:<9}\t{expires}\t{:<22}\t{:<56}\t{}\n",
         // Listing the tokens is this command's purpose, as in kubeadm.
-        token.token.expose_secret().to_string(),
-        ttl,
-        expires,
+        token.token.expose_secret().as_str(),
         none(usages.join(",")),
         none(token.description.clone()),
         none(token.groups.join(",")),
-    ]
+    )
 }
 
-/// One token as kubeadm's `-o json` prints it: an `output.kubeadm.k8s.io/v1alpha3`
-/// `BootstrapToken`, indented, one object after the other.
-fn json(token: &TokenSpec) -> Result<String, serde_json::Error> {
-    use serde_json::Value;
-    let mut object = serde_json::Map::new();
-    object.insert("kind".into(), "BootstrapToken".into());
-    object.insert("apiVersion".into(), "output.kubeadm.k8s.io/v1alpha3".into());
-    object.insert("creationTimestamp".into(), Value::Null);
-    object.insert("token".into(), token.token.expose_secret().as_str().into());
-    if !token.description.is_empty() {
-        object.insert("description".into(), token.description.clone().into());
-    }
-    if let Some(expires) = token.expiration(SystemTime::now()).to_rfc3339() {
-        object.insert("expires".into(), expires.into());
-    }
-    // kubeadm omits empty lists.
-    let usages: Vec<&str> = token.usages.iter().map(Usage::as_str).collect();
-    if !usages.is_empty() {
-        object.insert("usages".into(), usages.into());
-    }
-    if !token.groups.is_empty() {
-        object.insert("groups".into(), token.groups.clone().into());
-    }
-    Ok(serde_json::to_string_pretty(&object)? + "\n")
+/// kubeadm's `output.kubeadm.k8s.io/v1alpha3` `BootstrapToken`, fields in Go's order, empty
+/// ones omitted.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BootstrapTokenOutput<'a> {
+    kind: &'static str,
+    api_version: &'static str,
+    token: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    usages: Vec<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    groups: &'a [String],
+}
+
+/// One token as kubeadm's `-o json` prints it: the object indented by four spaces (Go's
+/// JSON printer), one object after the other.
+fn json(token: &TokenSpec, now: SystemTime) -> Result<String, serde_json::Error> {
+    use serde::Serialize as _;
+    let secret = token.token.expose_secret();
+    let object = BootstrapTokenOutput {
+        kind: "BootstrapToken",
+        api_version: "output.kubeadm.k8s.io/v1alpha3",
+        // Listing the tokens is this command's purpose, as in kubeadm.
+        token: secret.as_str(),
+        description: &token.description,
+        expires: token.expiration(now).to_rfc3339(),
+        usages: token.usages.iter().map(Usage::as_str).collect(),
+        groups: &token.groups,
+    };
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    object.serialize(&mut serializer)?;
+    out.push(b'\n');
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 impl DeleteArgs {

@@ -7,44 +7,11 @@
     clippy::panic
 )]
 
+mod support;
+
 use std::path::Path;
-use std::process::Output;
 
-use assert_cmd::Command;
-
-fn kubetrust(args: &[&str], cwd: &Path) -> Output {
-    Command::cargo_bin("kubetrust")
-        .unwrap()
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str], cwd: &Path) -> (String, String) {
-    let out = kubetrust(args, cwd);
-    let (stdout, stderr) = (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    );
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    (stdout, stderr)
-}
-
-fn fails(args: &[&str], cwd: &Path, code: i32) -> String {
-    let out = kubetrust(args, cwd);
-    assert_eq!(out.status.code(), Some(code), "{args:?}");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-const NODE: [&str; 6] = [
-    "--node-name",
-    "cp-1",
-    "--advertise-address",
-    "192.168.10.11",
-    "--encryption-algorithm",
-    "ECDSA-P256",
-];
+use support::{NODE, fails, ok};
 
 fn init(cwd: &Path) {
     let mut args = vec![

@@ -11,16 +11,7 @@ mod support;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kubetrust::pki::upload_certs::{self, CertificateKey};
-use support::{Server, fails, kubectl, ok, run_kubectl};
-
-const NODE: [&str; 6] = [
-    "--node-name",
-    "cp-1",
-    "--advertise-address",
-    "192.168.10.11",
-    "--encryption-algorithm",
-    "ECDSA-P256",
-];
+use support::{NODE, Server, fails, kubectl, ok, run_kubectl};
 
 fn args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
     head.iter().chain(NODE.iter()).chain(tail).copied().collect()
@@ -68,18 +59,100 @@ fn certs_one_name_when_it_is_the_one_missing() {
 }
 
 #[test]
-fn certs_one_name_refuses_while_others_are_missing() {
+fn certs_one_by_one_in_kubeadms_order_builds_the_whole_tree() {
     let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "ca",
+        "apiserver",
+        "apiserver-kubelet-client",
+        "front-proxy-ca",
+        "front-proxy-client",
+        "etcd-ca",
+        "etcd-server",
+        "etcd-peer",
+        "etcd-healthcheck-client",
+        "apiserver-etcd-client",
+        "sa",
+    ];
+    for name in names {
+        let (_, progress) = ok(
+            &args(&["init", "phase", "certs", name, "--cert-dir", "pki"], &[]),
+            dir.path(),
+        );
+        assert_eq!(progress.matches("Generating").count(), 1, "{name}: {progress}");
+    }
+    // The tree is complete and fits: `certs init` creates nothing.
+    let (_, again) = ok(&args(&["certs", "init", "--cert-dir", "pki"], &[]), dir.path());
+    assert!(!again.contains("Generating"), "{again}");
+    // Once more: each one is reused.
+    let (_, reused) = ok(
+        &args(&["init", "phase", "certs", "etcd-peer", "--cert-dir", "pki"], &[]),
+        dir.path(),
+    );
+    assert!(
+        reused.contains("[certs] Using the existing \"etcd/peer\" certificate and key"),
+        "{reused}"
+    );
+}
+
+#[test]
+fn certs_one_name_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // A leaf needs its CA, as in kubeadm.
     let err = fails(
         &args(&["init", "phase", "certs", "apiserver", "--cert-dir", "pki"], &[]),
         dir.path(),
         1,
     );
-    assert!(
-        err.contains("creating only \"apiserver\"") && err.contains("ca,"),
-        "{err}"
-    );
+    assert!(err.contains("its CA ca is missing"), "{err}");
     assert!(!dir.path().join("pki").exists(), "nothing is written");
+    // An existing certificate that does not fit is refused: an apiserver certificate for
+    // another node does not cover this node's address.
+    ok(
+        &args(&["init", "phase", "certs", "ca", "--cert-dir", "pki"], &[]),
+        dir.path(),
+    );
+    let other = [
+        "init",
+        "phase",
+        "certs",
+        "apiserver",
+        "--cert-dir",
+        "pki",
+        "--node-name",
+        "cp-2",
+        "--advertise-address",
+        "192.168.10.12",
+        "--encryption-algorithm",
+        "ECDSA-P256",
+    ];
+    ok(&other, dir.path());
+    let before = std::fs::read(dir.path().join("pki/apiserver.crt")).unwrap();
+    let err = fails(
+        &args(&["init", "phase", "certs", "apiserver", "--cert-dir", "pki"], &[]),
+        dir.path(),
+        1,
+    );
+    assert!(err.contains("not valid for"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.path().join("pki/apiserver.crt")).unwrap(),
+        before
+    );
+    // With external etcd there are no etcd certificates.
+    std::fs::write(
+        dir.path().join("external.yaml"),
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\netcd:\n  external:\n    endpoints: [\"https://10.0.0.1:2379\"]\n",
+    )
+    .unwrap();
+    let err = fails(
+        &args(
+            &["init", "phase", "certs", "etcd-ca", "--cert-dir", "pki"],
+            &["--config", "external.yaml"],
+        ),
+        dir.path(),
+        1,
+    );
+    assert!(err.contains("is not a certificate of this tree"), "{err}");
     fails(
         &args(&["init", "phase", "certs", "bogus", "--cert-dir", "pki"], &[]),
         dir.path(),
@@ -145,7 +218,58 @@ fn bootstrap_token_writes_cluster_info_and_rbac() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let (stdout, progress) = ok(&["init", "phase", "bootstrap-token", "--kubeconfig", kc], dir);
-    assert!(stdout.is_empty());
+    // One generated default token, printed as kubeadm does.
+    let token = stdout
+        .strip_prefix("[bootstrap-token] Using token: ")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let id = token.split('.').next().unwrap();
+    let out = run_kubectl(
+        &kubectl,
+        &server,
+        &[
+            "get",
+            "secret",
+            &format!("bootstrap-token-{id}"),
+            "-n",
+            "kube-system",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let secret: Secret = serde_json::from_slice(&out.stdout).unwrap();
+    let data = secret.data.unwrap();
+    assert_eq!(data["usage-bootstrap-signing"].0, b"true");
+    assert_eq!(data["usage-bootstrap-authentication"].0, b"true");
+    assert_eq!(
+        data["auth-extra-groups"].0,
+        b"system:bootstrappers:kubeadm:default-node-token"
+    );
+    assert!(data.contains_key("expiration"));
+    for (kind, name) in [
+        ("clusterrole", "kubeadm:get-nodes"),
+        ("clusterrolebinding", "kubeadm:get-nodes"),
+    ] {
+        let out = run_kubectl(&kubectl, &server, &["get", kind, name, "-o", "json"]);
+        assert!(
+            out.status.success(),
+            "{kind} {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run_kubectl(
+        &kubectl,
+        &server,
+        &[
+            "get",
+            "clusterrole",
+            "kubeadm:get-nodes",
+            "-o",
+            "jsonpath={.rules[0].resources[0]} {.rules[0].verbs[0]}",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "nodes get");
     assert!(
         progress.starts_with(
             "[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles\n"
@@ -181,8 +305,54 @@ fn bootstrap_token_writes_cluster_info_and_rbac() {
         &["get", "clusterrolebinding", "kubeadm:kubelet-bootstrap"],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    // Again: converges.
-    ok(&["init", "phase", "bootstrap-token", "--kubeconfig", kc], dir);
+    // Again, with the tokens of a config file and without printing them: converges.
+    std::fs::write(
+        dir.join("init.yaml"),
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n- token: abcdef.0123456789abcdef\n  ttl: 1h\n  description: from the config\n  usages: [authentication]\n",
+    )
+    .unwrap();
+    let phase = [
+        "init",
+        "phase",
+        "bootstrap-token",
+        "--kubeconfig",
+        kc,
+        "--config",
+        "init.yaml",
+        "--skip-token-print",
+    ];
+    for _ in 0..2 {
+        let (stdout, _) = ok(&phase, dir);
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+    let (list, _) = ok(&["token", "list", "--kubeconfig", kc], dir);
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("abcdef."))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        line.contains("from the config") && line.contains("authentication "),
+        "{line}"
+    );
+    std::fs::write(
+        dir.join("bad.yaml"),
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n- usages: [bogus]\n",
+    )
+    .unwrap();
+    let err = fails(
+        &[
+            "init",
+            "phase",
+            "bootstrap-token",
+            "--kubeconfig",
+            kc,
+            "--config",
+            "bad.yaml",
+        ],
+        dir,
+        1,
+    );
+    assert!(err.contains("bogus"), "{err}");
     let err = fails(
         &["init", "phase", "bootstrap-token", "--kubeconfig", "nope.conf"],
         dir,

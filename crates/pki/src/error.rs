@@ -343,6 +343,12 @@ pub enum Error {
         /// The names that are.
         renewable: String,
     },
+    /// A certificate name that is not in this tree (a typo, or an etcd name with external etcd).
+    #[error("{name:?} is not a certificate of this tree (external etcd has no etcd certificates)")]
+    NotInTree {
+        /// The name given.
+        name: String,
+    },
     /// A duration that is not a Go duration string.
     #[error("invalid duration {value:?}: {reason} (examples: 8760h, 168h, 1h30m)")]
     InvalidDuration {

@@ -18,6 +18,7 @@
 //! | [`renew`] | renew one or all, optionally changing SANs |
 //! | [`external`] | `generate-csr` layout and importing externally signed certificates |
 //! | [`upload_certs`] | the AES-GCM `kubeadm-certs` Secret |
+//! | [`tabwriter`] | Go's `text/tabwriter` as kubeadm's tables use it |
 //!
 //! ```
 //! use std::time::SystemTime;
@@ -52,6 +53,7 @@ mod profile;
 mod read;
 pub mod renew;
 mod san;
+pub mod tabwriter;
 pub mod tree;
 pub mod upload_certs;
 mod usage;

@@ -216,7 +216,7 @@ impl TestControlPlane {
         if !restored {
             plane.set_up_apiserver_state()?;
             if config.kubeadm_state {
-                plane.set_up_kubeadm_state().await?;
+                plane.set_up_kubeadm_state(config.key_algorithm).await?;
             }
         }
         plane.controllers.extend(controllers::spawn_all(&Controllers {
@@ -250,9 +250,11 @@ impl TestControlPlane {
         Ok(())
     }
 
-    /// What `kubeadm init` adds: cluster-info and the node bootstrap RBAC, through the same
-    /// calls that set up a real cluster.
-    async fn set_up_kubeadm_state(&self) -> Result<(), Error> {
+    /// What `kubeadm init` adds: cluster-info, the node bootstrap RBAC and the `kubeadm-config`
+    /// ConfigMap (kubeadm's default ClusterConfiguration, with this control plane's key
+    /// algorithm) readable by bootstrap tokens, through the same calls that set up a real
+    /// cluster.
+    async fn set_up_kubeadm_state(&self, key_algorithm: KeyAlgorithm) -> Result<(), Error> {
         let client = self.client().await?;
         kubetrust_bootstrap_token::api::setup_cluster_info(
             &client,
@@ -261,6 +263,10 @@ impl TestControlPlane {
         )
         .await?;
         kubetrust_bootstrap_token::api::setup_node_bootstrap_rbac(&client).await?;
+        let cluster_configuration = format!(
+            "apiServer: {{}}\napiVersion: kubeadm.k8s.io/v1beta4\ncaCertificateValidityPeriod: 87600h0m0s\ncertificateValidityPeriod: 8760h0m0s\ncertificatesDir: /etc/kubernetes/pki\nclusterName: kubernetes\ncontrollerManager: {{}}\ndns: {{}}\nencryptionAlgorithm: {key_algorithm}\netcd:\n  local:\n    dataDir: /var/lib/etcd\nimageRepository: registry.k8s.io\nkind: ClusterConfiguration\nkubernetesVersion: v1.33.0\nnetworking:\n  dnsDomain: cluster.local\n  serviceSubnet: 10.96.0.0/12\nproxy: {{}}\nscheduler: {{}}\n"
+        );
+        kubetrust_bootstrap_token::api::upload_kubeadm_config(&client, &cluster_configuration).await?;
         Ok(())
     }
 

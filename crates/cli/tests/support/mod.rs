@@ -1,11 +1,21 @@
-//! A `kubetrust testcp serve` child process per test, the `kubetrust` binary, and the real
-//! kubectl (found through `$KUBECTL`, else `kubectl.1.32` beside the resolved `kubectl`, else
-//! `kubectl` on `PATH`; without one a test says why and passes, except under `CI=true`).
+//! A `kubetrust testcp serve` child process per test, the `kubetrust` binary, the node flags
+//! the tree commands share, and the real kubectl (the kubeconfig tests' finder: `$KUBECTL`,
+//! else `kubectl` on `PATH`; without one a test says why and passes, except under `CI=true`).
 #![allow(dead_code)] // Each test file uses its own part.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+
+/// The node facts of the tree commands' tests, with a fast key algorithm.
+pub(crate) const NODE: [&str; 6] = [
+    "--node-name",
+    "cp-1",
+    "--advertise-address",
+    "192.168.10.11",
+    "--encryption-algorithm",
+    "ECDSA-P256",
+];
 
 /// Runs `kubetrust args...` in `cwd`.
 pub(crate) fn kubetrust(args: &[&str], cwd: &Path) -> Output {
@@ -132,39 +142,10 @@ fn spawn(dir: &Path, extra: &[&str]) -> (Child, String) {
     (child, line.trim_end().to_owned())
 }
 
-fn kubectl_candidate() -> Option<PathBuf> {
-    if let Some(explicit) = std::env::var_os("KUBECTL") {
-        return Some(PathBuf::from(explicit));
-    }
-    let path = std::env::var_os("PATH")?;
-    let kubectl = std::env::split_paths(&path)
-        .map(|dir| dir.join("kubectl"))
-        .find(|p| p.is_file())?;
-    let versioned = std::fs::canonicalize(&kubectl)
-        .ok()
-        .and_then(|p| p.parent().map(|dir| dir.join("kubectl.1.32")))
-        .filter(|p| p.is_file());
-    Some(versioned.unwrap_or(kubectl))
-}
-
-/// The real kubectl, or `None` (with the reason printed) when there is none here.
-pub(crate) fn kubectl() -> Option<PathBuf> {
-    let found = kubectl_candidate().filter(|k| {
-        Command::new(k)
-            .args(["version", "--client"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if found.is_none() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "kubectl is required under CI=true"
-        );
-        eprintln!("skipping: no kubectl (set KUBECTL, or put kubectl on PATH)");
-    }
-    found
-}
+#[path = "../../../kubeconfig/tests/support/kubectl.rs"]
+mod kubectl;
+#[allow(unused_imports)] // Each test file uses its own part.
+pub(crate) use kubectl::kubectl;
 
 /// `kubectl --kubeconfig <server's admin.conf> args...`.
 pub(crate) fn run_kubectl(kubectl: &Path, server: &Server, args: &[&str]) -> Output {

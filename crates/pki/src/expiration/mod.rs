@@ -41,7 +41,6 @@
 mod date;
 mod duration;
 mod problem;
-mod table;
 
 use std::time::SystemTime;
 
@@ -250,7 +249,7 @@ impl ExpirationReport {
         for entry in &self.certificate_authorities {
             input.push_str(&entry.text_row(now, style, false));
         }
-        let mut out = table::tabwrite(&input, TAB_MIN_WIDTH, TAB_PADDING);
+        let mut out = crate::tabwriter::tabwrite(&input, TAB_MIN_WIDTH, TAB_PADDING);
         if self.has_problems() {
             out.push('\n');
             for entry in self.entries() {

@@ -158,7 +158,52 @@ pub fn plan(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Pla
 /// Keys are generated in parallel; each file is written atomically and never over an existing
 /// file. Returns the plan that was carried out.
 pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Plan, Error> {
-    let plan = plan(cert_dir, config, now)?;
+    carry_out(plan(cert_dir, config, now)?, config, now)
+}
+
+/// Creates one certificate of the tree by its phase name (`ca`, `apiserver`, ..., `sa`), as
+/// `kubeadm init phase certs <name>`: a CA or `sa` is created when missing; a leaf is created
+/// when missing and signed by its CA, which must already be usable here. Existing files are
+/// reused or refused by the same rules as [`create`]; nothing else of the tree is touched.
+pub fn create_one(cert_dir: &Path, config: &TreeConfig, name: &str, now: SystemTime) -> Result<Plan, Error> {
+    carry_out(plan_one(cert_dir, config, name, now)?, config, now)
+}
+
+/// The plan of [`create_one`]: the whole tree's plan narrowed to `name`, with a leaf refused
+/// when its CA is missing or refused.
+pub fn plan_one(cert_dir: &Path, config: &TreeConfig, name: &str, now: SystemTime) -> Result<Plan, Error> {
+    let mut plan = plan(cert_dir, config, now)?;
+    let ca_usable = |ca: &str| {
+        plan.items
+            .iter()
+            .any(|i| i.name == ca && matches!(i.action, Action::Reuse | Action::ExternalCa))
+    };
+    let ca_of = CertSpec::for_config(config)
+        .iter()
+        .find(|spec| spec.name == name)
+        .map(|spec| spec.ca.map(|ca| ca.name));
+    let ca_missing = match ca_of {
+        None if name != "sa" => {
+            return Err(Error::NotInTree {
+                name: name.to_owned(),
+            });
+        }
+        Some(Some(ca)) if !ca_usable(ca) => Some(ca),
+        _ => None,
+    };
+    plan.items.retain(|item| item.name == name);
+    if let (Some(ca), Some(item)) = (ca_missing, plan.items.first_mut())
+        && matches!(item.action, Action::Create)
+    {
+        item.action = Action::Refuse(Refusal::CaUnusable { ca });
+    }
+    Ok(plan)
+}
+
+/// Writes what `plan` creates; fails, writing nothing, if it refuses anything.
+fn carry_out(plan: Plan, config: &TreeConfig, now: SystemTime) -> Result<Plan, Error> {
+    let cert_dir = plan.cert_dir.clone();
+    let cert_dir = cert_dir.as_path();
     if plan.refusals().next().is_some() {
         return Err(Error::TreeRefused { plan: Box::new(plan) });
     }
@@ -179,10 +224,12 @@ pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<P
     let mut cas: BTreeMap<&str, CertificateAuthority> = BTreeMap::new();
     let ca_validity = Validity::kubeadm(now, config.ca_certificate_validity);
     let leaf_validity = Validity::kubeadm(now, config.certificate_validity);
-    for (item, spec) in plan.items.iter().zip(CertSpec::for_config(config)) {
-        if !matches!(item.action, Action::Create) {
-            continue;
-        }
+    let created = CertSpec::for_config(config).iter().filter(|spec| {
+        plan.items
+            .iter()
+            .any(|i| i.name == spec.name && matches!(i.action, Action::Create))
+    });
+    for spec in created {
         let key = next_key()?;
         let key_pem = key.to_pem();
         let cert = match spec.ca {
@@ -218,8 +265,8 @@ pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<P
     }
     if plan
         .items
-        .last()
-        .is_some_and(|i| i.name == "sa" && matches!(i.action, Action::Create))
+        .iter()
+        .any(|i| i.name == "sa" && matches!(i.action, Action::Create))
     {
         let key = next_key()?;
         files.push((

@@ -43,6 +43,11 @@ pub enum Refusal {
         /// The CA's name.
         ca: &'static str,
     },
+    /// A leaf to create alone whose CA is missing or refused, so nothing can sign it.
+    CaUnusable {
+        /// The CA's name.
+        ca: &'static str,
+    },
     /// The leaf does not chain to its CA.
     NotSignedByCa {
         /// kubeadm's file base name.
@@ -88,6 +93,10 @@ impl fmt::Display for Refusal {
             Self::CaToBeCreated { ca } => write!(
                 f,
                 "exists but its CA {ca} is about to be created, so it cannot be signed by it; remove it or provide the CA"
+            ),
+            Self::CaUnusable { ca } => write!(
+                f,
+                "its CA {ca} is missing or unusable; create it first (`init phase certs {ca}`)"
             ),
             Self::NotSignedByCa { base_name } => {
                 write!(f, "certificate {base_name} is not signed by corresponding CA")

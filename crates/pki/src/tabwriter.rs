@@ -9,7 +9,9 @@
 //! * every cell of a column, empty ones included, is padded with spaces to the block's width;
 //! * `\n` ends a line; `\f` ends a line and also ends every column block (written as `\n`).
 //!
-//! `tabwidth` only matters when padding with tabs, so it is not a parameter here. The
+//! `tabwidth` only matters when padding with tabs, so it is not a parameter here. Go's
+//! `Flush` ends every column block too: a caller that flushes between rows (as kubeadm's
+//! `token list` does after each token) calls [`tabwrite`] once per flushed chunk. The
 //! computation is linear in the number of cells and not recursive, so hostile input (very many
 //! tabs) cannot exhaust the stack.
 
@@ -26,8 +28,8 @@ struct Line<'a> {
     formfeed: bool,
 }
 
-/// Formats `text` like Go's tabwriter with the given `minwidth` and `padding`, space padding.
-pub(crate) fn tabwrite(text: &str, minwidth: usize, padding: usize) -> String {
+/// Formats `text` like Go's tabwriter (kubeadm's tables: `certs check-expiration`, `token list`) with the given `minwidth` and `padding`, space padding.
+pub fn tabwrite(text: &str, minwidth: usize, padding: usize) -> String {
     let mut blocks: Vec<usize> = Vec::new(); // width of each column block
     let mut open: Vec<usize> = Vec::new(); // open[j] = block index of column j, for the current run
     let mut lines: Vec<Line<'_>> = Vec::new();
