@@ -119,7 +119,9 @@ async fn without_public_cluster_info_token_discovery_is_refused_and_file_discove
     let message = error.to_string();
     assert!(
         message.contains("failed to request the cluster-info ConfigMap")
-            && message.contains("(first fetch, TLS not verified)"),
+            && message.contains("(first fetch, TLS not verified)")
+            && message.contains("waiting for a readable cluster-info ConfigMap")
+            && !message.contains("JWS signature"),
         "{message}"
     );
     let chain = error_chain(&error);

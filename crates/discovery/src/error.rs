@@ -157,7 +157,8 @@ pub enum Error {
     /// `last` is the last recorded error (what kubeadm reports).
     #[cfg(feature = "kube")]
     #[error(
-        "timed out after {timeout:?} waiting for the cluster-info ConfigMap at https://{endpoint} to carry a JWS signature for token ID {token_id:?} ({phase}); last error: {last}"
+        "timed out after {timeout:?} waiting for {} ({phase}); last error: {last}",
+        awaited(endpoint, token_id, last)
     )]
     SignatureTimeout {
         /// The token's id (public).
@@ -469,5 +470,17 @@ fn signed_ids_suffix(ids: &[String]) -> String {
         " (it has no signatures at all)".to_owned()
     } else {
         format!(" (it has signatures for token ids {})", ids.join(", "))
+    }
+}
+
+/// What a timed-out poll was waiting for, judged by its last error: a readable cluster-info
+/// when the GET itself kept failing (a 403 from missing RBAC, a refused connection), else this
+/// token's signature in it.
+#[cfg(feature = "kube")]
+fn awaited(endpoint: &str, token_id: &str, last: &Error) -> String {
+    if last.is_polled_fetch_failure() {
+        format!("a readable cluster-info ConfigMap at https://{endpoint}")
+    } else {
+        format!("the cluster-info ConfigMap at https://{endpoint} to carry a JWS signature for token ID {token_id:?}")
     }
 }
