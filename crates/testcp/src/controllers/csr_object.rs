@@ -140,3 +140,48 @@ pub(super) fn update_as(
     store.update(&key, new)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn stored(name: &str, version: &str) -> Arc<Value> {
+        Arc::new(json!({
+            "apiVersion": "certificates.k8s.io/v1",
+            "kind": "CertificateSigningRequest",
+            "metadata": {"name": name, "resourceVersion": version},
+            "spec": {"request": "", "signerName": "kubernetes.io/kube-apiserver-client-kubelet"},
+        }))
+    }
+
+    #[test]
+    fn a_stored_version_is_decoded_once_and_forgotten_when_gone() {
+        let mut decoded = Decoded::default();
+        let (a1, b1) = (stored("a", "1"), stored("b", "2"));
+        let first = decoded.get(&a1).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &decoded.get(&a1).unwrap()),
+            "same version decoded again"
+        );
+        let a3 = stored("a", "3");
+        let newer = decoded.get(&a3).unwrap();
+        assert!(
+            !Arc::ptr_eq(&first, &newer),
+            "a new version reused the old decode"
+        );
+        assert_eq!(newer.metadata.resource_version.as_deref(), Some("3"));
+        decoded.get(&b1).unwrap();
+        let listed = decoded.keep_only(vec![Arc::clone(&b1)]);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(decoded.0.keys().collect::<Vec<_>>(), ["b"]);
+        decoded.forget("b");
+        assert!(decoded.0.is_empty());
+        assert!(
+            decoded
+                .get(&Arc::new(json!({"metadata": {"name": "x"}, "spec": 1})))
+                .is_none()
+        );
+    }
+}
