@@ -23,7 +23,6 @@ use std::time::SystemTime;
 use kubetrust_kubeconfig::{ClientCredentials, ClusterEndpoint, SecretBytes};
 use kubetrust_pki::{AltNames, CertProfile, CertificateAuthority, KeyAlgorithm, Subject};
 use serde_json::json;
-use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
 use crate::api::Api;
@@ -190,7 +189,7 @@ impl TestControlPlane {
             faults: faults.clone(),
             stopping: tokio::sync::watch::channel(false).1,
         };
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
+        let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))?;
         let running = Running::start(listener, Arc::clone(&tls), api.clone())?;
         let mut plane = Self {
             address: running.address(),
@@ -331,7 +330,7 @@ impl TestControlPlane {
         if let Some(running) = server.take() {
             running.stop().await;
         }
-        let listener = TcpListener::bind(self.address).await?;
+        let listener = server::listen(self.address)?;
         *server = Some(Running::start(listener, Arc::clone(&self.tls), self.api.clone())?);
         Ok(())
     }

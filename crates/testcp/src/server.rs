@@ -18,7 +18,7 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
@@ -32,6 +32,24 @@ pub const MAX_BODY: usize = 3 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a stop waits for open connections before cutting them.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections that may wait to be accepted: what kube-apiserver gets from Go (the kernel's
+/// `net.core.somaxconn` caps it), not the 128 of std's and tokio's `bind`. A burst of clients
+/// larger than the queue has SYNs dropped, and each such client waits a 1 s (then 3 s)
+/// retransmission: measured as most of the wall time of 1000 nodes joining at once.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `address` with kube-apiserver's accept backlog (and `SO_REUSEADDR`, as Go
+/// and `TcpListener::bind` set it, so a restart can bind the same port at once).
+pub(crate) fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// Accepts any client certificate chain for the handshake (still checking the handshake
 /// signature made with its key); authentication decides later what the chain is worth.

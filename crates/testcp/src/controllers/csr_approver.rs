@@ -21,15 +21,15 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
     }))
 }
 
-fn approve(store: &Store, mut csr: CertificateSigningRequest) {
-    let mut decision = match client::evaluate(&csr) {
+fn approve(store: &Store, csr: &CertificateSigningRequest) {
+    let mut decision = match client::evaluate(csr) {
         Ok(decision) => decision,
         Err(error) => return tracing::debug!(%error, "csr approver: unreadable request"),
     };
     // Each question the policy asks is answered by the authorizer, until it decides.
     while let Decision::AskAccessReview(review) = &decision {
         let allowed = rbac::review(store, &review.to_subject_access_review().spec).allowed;
-        decision = match client::decide(&csr, review, allowed) {
+        decision = match client::decide(csr, review, allowed) {
             Ok(next) => next,
             Err(error) => return tracing::warn!(%error, "csr approver: policy error"),
         };
@@ -37,6 +37,7 @@ fn approve(store: &Store, mut csr: CertificateSigningRequest) {
     let Some(condition) = decision.condition() else {
         return;
     };
+    let mut csr = csr.clone();
     csr.status
         .get_or_insert_with(Default::default)
         .conditions

@@ -15,7 +15,7 @@ const PERIOD: Duration = Duration::from_millis(250);
 /// Starts the cleaner on `store`; it runs until the task is aborted.
 pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(for_each_csr(store, PERIOD, async |store: &Store, csr| {
-        clean(store, &csr)
+        clean(store, csr)
     }))
 }
 

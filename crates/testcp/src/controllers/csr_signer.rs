@@ -35,13 +35,14 @@ pub fn spawn(store: Store, signer: Signer) -> tokio::task::JoinHandle<()> {
     }))
 }
 
-async fn sign(store: &Store, signer: &Signer, mut csr: CertificateSigningRequest) {
+async fn sign(store: &Store, signer: &Signer, csr: &CertificateSigningRequest) {
     let now = store.clock().now();
-    let outcome = match signer::sign(&csr, &signer.ca, &signer.config, now) {
+    let outcome = match signer::sign(csr, &signer.ca, &signer.config, now) {
         Ok(Outcome::Skip(_)) => return,
         Ok(outcome) => outcome,
         Err(error) => return tracing::warn!(%error, "csr signer: cannot sign yet"),
     };
+    let mut csr = csr.clone();
     let status = csr.status.get_or_insert_with(Default::default);
     match outcome {
         Outcome::Issue(pem) => {

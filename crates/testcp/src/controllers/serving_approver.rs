@@ -41,20 +41,21 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
     }))
 }
 
-fn decide(store: &Store, mut csr: CertificateSigningRequest) {
+fn decide(store: &Store, csr: &CertificateSigningRequest) {
     if csr.spec.signer_name != serving::SIGNER {
         return;
     }
-    let Some(node) = requester_node(store, &csr) else {
+    let Some(node) = requester_node(store, csr) else {
         return;
     };
-    let decision = match serving::evaluate(&csr, &node) {
+    let decision = match serving::evaluate(csr, &node) {
         Ok(decision) => decision,
         Err(error) => return tracing::debug!(%error, "serving approver: unreadable request"),
     };
     let Some(condition) = decision.condition() else {
         return;
     };
+    let mut csr = csr.clone();
     csr.status
         .get_or_insert_with(Default::default)
         .conditions
