@@ -12,9 +12,9 @@
     clippy::panic
 )]
 
-mod support;
 #[path = "support/crash.rs"]
 mod crash_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -79,13 +79,22 @@ fn algorithm_arg() -> KeyAlgorithm {
 /// with its mode, each present pair matching, each leaf signed by its CA when both are there.
 /// With `complete`, nothing may be missing. With `torn`, a certificate beside a key that does
 /// not match is counted there instead of failing. Returns each file's certificate (PEM) by name.
-fn check_tree(root: &Path, round: usize, complete: bool, mut torn: Option<&mut usize>) -> BTreeMap<String, String> {
+fn check_tree(
+    root: &Path,
+    round: usize,
+    complete: bool,
+    mut torn: Option<&mut usize>,
+) -> BTreeMap<String, String> {
     let dirs = pki_dirs(root);
     let config = tree_config(KeyAlgorithm::EcdsaP256);
     let mut certs = BTreeMap::new();
     let mut cas: BTreeMap<&str, CertificateAuthority> = BTreeMap::new();
     let missing = |path: &Path| {
-        assert!(!complete, "round {round}: {} is missing after the recovery run", path.display());
+        assert!(
+            !complete,
+            "round {round}: {} is missing after the recovery run",
+            path.display()
+        );
     };
     for spec in CertSpec::for_config(&config) {
         let (crt, key) = (spec.cert_path(&dirs.cert_dir), spec.key_path(&dirs.cert_dir));
@@ -98,7 +107,10 @@ fn check_tree(root: &Path, round: usize, complete: bool, mut torn: Option<&mut u
             load_key(&key, round)
         });
         let (Some(chain), Some(private)) = (chain, private) else {
-            [&crt, &key].into_iter().filter(|p| !exists(p)).for_each(|p| missing(p));
+            [&crt, &key]
+                .into_iter()
+                .filter(|p| !exists(p))
+                .for_each(|p| missing(p));
             continue;
         };
         if !chain[0].matches_key(&private) {
@@ -107,7 +119,11 @@ fn check_tree(root: &Path, round: usize, complete: bool, mut torn: Option<&mut u
                     *count += 1;
                     continue;
                 }
-                None => panic!("round {round}: {} does not match {}", key.display(), crt.display()),
+                None => panic!(
+                    "round {round}: {} does not match {}",
+                    key.display(),
+                    crt.display()
+                ),
             }
         }
         certs.insert(spec.name.to_owned(), chain[0].to_pem());
@@ -194,7 +210,11 @@ fn certs_init_killed_at_random_points() {
     };
     let mut ecdsa = Length::probe(3, |i| job(&round_dir(format!("probe-{i}")), false).run_whole());
     let mut rsa = Length::probe(1, |_| job(&round_dir("probe-rsa".into()), true).run_whole());
-    println!("crash init: one run takes {:?} (ECDSA), {:?} (RSA-2048)", ecdsa.get(), rsa.get());
+    println!(
+        "crash init: one run takes {:?} (ECDSA), {:?} (RSA-2048)",
+        ecdsa.get(),
+        rsa.get()
+    );
     let mut rng = Rng::for_subject("init");
     let mut tally = Tally::default();
     for round in 0..crash_support::runs() {
@@ -337,7 +357,10 @@ fn check_kubelet_dir(dir: &Path, round: usize) -> KubeletState {
         "round {round}: a pending key left beside a valid kubelet.conf"
     );
     if let (Some(pending), Some(current)) = (&state.pending, &state.current) {
-        assert_eq!(pending, current, "round {round}: a pending key beside another key's certificate");
+        assert_eq!(
+            pending, current,
+            "round {round}: a pending key beside another key's certificate"
+        );
     }
     state
 }
@@ -349,8 +372,15 @@ fn current_leaf(cluster: &Cluster, dir: &Path, node: &str, round: usize) -> Cert
         panic!("round {round}: no valid current pair after the recovery run")
     };
     let leaf = pair.chain[0].clone();
-    assert_eq!(leaf.subject().common_name, format!("system:node:{node}"), "round {round}");
-    assert!(cluster.plane.ca().verifies(&leaf, &[]), "round {round}: not signed by the cluster CA");
+    assert_eq!(
+        leaf.subject().common_name,
+        format!("system:node:{node}"),
+        "round {round}"
+    );
+    assert!(
+        cluster.plane.ca().verifies(&leaf, &[]),
+        "round {round}: not signed by the cluster CA"
+    );
     leaf
 }
 
@@ -370,7 +400,12 @@ fn join_killed_at_random_points() {
     if let Some(job) = crash_support::child_job() {
         assert_eq!(job, "join");
         let arg = crash_support::child_arg;
-        let config = join_config(&arg("ENDPOINT"), &arg("PIN"), &arg("NODE"), Path::new(&arg("DIR")));
+        let config = join_config(
+            &arg("ENDPOINT"),
+            &arg("PIN"),
+            &arg("NODE"),
+            Path::new(&arg("DIR")),
+        );
         let rt = runtime();
         crash_support::ready();
         rt.block_on(join(&config, &mut |_| {})).unwrap();
@@ -402,7 +437,10 @@ fn join_killed_at_random_points() {
     // What the killed runs left: nothing, a pending key, a stored pair, kubelet.conf too.
     let mut left = [0_usize; 4];
     for round in 0..runs {
-        let (dir, node) = (base.path().join(format!("node-{round}")), format!("worker-{round}"));
+        let (dir, node) = (
+            base.path().join(format!("node-{round}")),
+            format!("worker-{round}"),
+        );
         let ended = job(round).kill_after(length.delay(&mut rng), round);
         length.observe(ended);
         tally.count(ended);
@@ -418,11 +456,17 @@ fn join_killed_at_random_points() {
         match rerun {
             Ok(_) => assert!(!state.conf, "round {round}: joined over a valid kubelet.conf"),
             Err(JoinError::Preflight(PreflightError::AlreadyJoined { .. })) if state.conf => {}
-            Err(e) => panic!("round {round}: the rerun failed: {e} ({:?})", std::error::Error::source(&e)),
+            Err(e) => panic!(
+                "round {round}: the rerun failed: {e} ({:?})",
+                std::error::Error::source(&e)
+            ),
         }
         let after = check_kubelet_dir(&dir, round);
         assert!(after.conf, "round {round}: no kubelet.conf after the rerun");
-        assert!(after.pending.is_none(), "round {round}: the rerun left the pending key");
+        assert!(
+            after.pending.is_none(),
+            "round {round}: the rerun left the pending key"
+        );
         let leaf = current_leaf(&cluster, &dir, &node, round);
         if let (Some(pending), None) = (&state.pending, &state.current) {
             assert_eq!(
@@ -440,7 +484,11 @@ fn join_killed_at_random_points() {
 }
 
 /// The rotation manager of the node in `dir`, renewing through `kubelet.conf`.
-fn manager(dir: &Path, node: &str, ca: Vec<Certificate>) -> Manager<crash_support::InstantClock, KubeRenewer> {
+fn manager(
+    dir: &Path,
+    node: &str,
+    ca: Vec<Certificate>,
+) -> Manager<crash_support::InstantClock, KubeRenewer> {
     let renewer = KubeRenewer::new(
         Credentials::Kubeconfig(dir.join("kubelet.conf")),
         node,
@@ -492,11 +540,19 @@ fn rotation_killed_at_random_points() {
         )
         .with_expiration_seconds(600)
         .with_request(Options::default().with_timeout(Duration::from_secs(30)));
-    rt.block_on(bootstrap(&cluster.bootstrap_kubeconfig(), node, &options, &mut |_| {}))
-        .unwrap();
+    rt.block_on(bootstrap(
+        &cluster.bootstrap_kubeconfig(),
+        node,
+        &options,
+        &mut |_| {},
+    ))
+    .unwrap();
     let first = current_leaf(&cluster, dir.path(), node, 0);
     let lifetime = first.not_after().duration_since(first.not_before()).unwrap();
-    assert!(lifetime <= Duration::from_secs(900), "not short-lived: {lifetime:?}");
+    assert!(
+        lifetime <= Duration::from_secs(900),
+        "not short-lived: {lifetime:?}"
+    );
     let ca = cluster.plane.ca_pem();
     let job = Job {
         test: "rotation_killed_at_random_points",
@@ -505,7 +561,11 @@ fn rotation_killed_at_random_points() {
     };
     let mut length = Length::probe(3, |_| job.run_whole());
     println!("crash rotation: {ROTATIONS} rotations take {:?}", length.get());
-    let in_process = manager(dir.path(), node, Certificate::chain_from_pem(ca.as_bytes()).unwrap());
+    let in_process = manager(
+        dir.path(),
+        node,
+        Certificate::chain_from_pem(ca.as_bytes()).unwrap(),
+    );
     let mut rng = Rng::for_subject("rotation");
     let mut tally = Tally::default();
     for round in 0..crash_support::runs() {
@@ -514,7 +574,10 @@ fn rotation_killed_at_random_points() {
         tally.count(ended);
         tally.stray_temps += crash_support::sweep_temps(dir.path(), round);
         let state = check_kubelet_dir(dir.path(), round);
-        assert!(state.conf && state.current.is_some(), "round {round}: the node lost its identity");
+        assert!(
+            state.conf && state.current.is_some(),
+            "round {round}: the node lost its identity"
+        );
         let before = current_leaf(&cluster, dir.path(), node, round);
         rt.block_on(in_process.rotate_once(&mut |_| {})).unwrap();
         let after = check_kubelet_dir(dir.path(), round);

@@ -57,7 +57,11 @@ fn options(dir: &std::path::Path) -> BootstrapOptions {
 }
 
 /// One node's bootstrap, bounded: `Err` with the typed error, or a panic if it hangs.
-async fn join_one(kubeconfig: Arc<Kubeconfig>, root: std::path::PathBuf, n: usize) -> Result<(), BootstrapError> {
+async fn join_one(
+    kubeconfig: Arc<Kubeconfig>,
+    root: std::path::PathBuf,
+    n: usize,
+) -> Result<(), BootstrapError> {
     let dir = root.join(format!("worker-{n}"));
     let (options, name) = (options(&dir), format!("worker-{n}"));
     let mut quiet = |_| {};
@@ -103,7 +107,8 @@ async fn a_thousand_joins_survive_faults_and_a_restart() {
     let started = Instant::now();
     let joins: Vec<_> = (0..total)
         .map(|n| {
-            let (kubeconfig, root, done) = (Arc::clone(&kubeconfig), root.path().to_owned(), Arc::clone(&done));
+            let (kubeconfig, root, done) =
+                (Arc::clone(&kubeconfig), root.path().to_owned(), Arc::clone(&done));
             tokio::spawn(async move {
                 let result = join_one(kubeconfig, root, n).await;
                 done.fetch_add(1, Ordering::Relaxed);
@@ -125,7 +130,11 @@ async fn a_thousand_joins_survive_faults_and_a_restart() {
     let failures: Vec<String> = results
         .iter()
         .enumerate()
-        .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("worker-{n}: {}", error_chain(e))))
+        .filter_map(|(n, r)| {
+            r.as_ref()
+                .err()
+                .map(|e| format!("worker-{n}: {}", error_chain(e)))
+        })
         .collect();
     println!(
         "{total} joins under faults ({}): {} succeeded, {} failed, in {elapsed:?}",
@@ -143,9 +152,15 @@ async fn a_thousand_joins_survive_faults_and_a_restart() {
             panic!("worker-{n}: no valid current pair")
         };
         let leaf = &pair.chain[0];
-        assert!(leaf.matches_key(&pair.key), "worker-{n}: certificate for another key");
+        assert!(
+            leaf.matches_key(&pair.key),
+            "worker-{n}: certificate for another key"
+        );
         assert_eq!(leaf.subject().common_name, format!("system:node:worker-{n}"));
-        assert!(cluster.plane.ca().verifies(leaf, &[]), "worker-{n}: not signed by the CA");
+        assert!(
+            cluster.plane.ca().verifies(leaf, &[]),
+            "worker-{n}: not signed by the CA"
+        );
         assert!(
             keys.insert(leaf.public_key_der().to_vec()),
             "worker-{n}: a key another node also holds"
@@ -169,8 +184,16 @@ async fn a_thousand_joins_survive_faults_and_a_restart() {
         };
         let request = CertificateRequest::from_pem(&csr.spec.request.0).unwrap();
         let cert = Certificate::from_pem(&issued.0).unwrap();
-        assert_eq!(cert.public_key_der(), request.public_key_der(), "{name}: issued for another key");
-        assert_eq!(cert.subject().common_name, request.subject().common_name, "{name}");
+        assert_eq!(
+            cert.public_key_der(),
+            request.public_key_der(),
+            "{name}: issued for another key"
+        );
+        assert_eq!(
+            cert.subject().common_name,
+            request.subject().common_name,
+            "{name}"
+        );
     }
     cluster.plane.shutdown().await.unwrap();
 }

@@ -66,7 +66,10 @@ impl Rng {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1);
-        println!("crash {subject}: {} runs, seed {seed} (KUBETRUST_CRASH_SEED to repeat)", runs());
+        println!(
+            "crash {subject}: {} runs, seed {seed} (KUBETRUST_CRASH_SEED to repeat)",
+            runs()
+        );
         Self(seed | 1)
     }
 
@@ -101,6 +104,9 @@ pub(crate) struct Job<'a> {
 }
 
 impl Job<'_> {
+    // Every caller waits for the child; a panic here fails the test, which ends the child's
+    // reason to exist (it is killed with the test process group by the harness).
+    #[allow(clippy::zombie_processes)]
     fn spawn(&self) -> (Child, BufReader<std::process::ChildStdout>) {
         let mut command = Command::new(std::env::current_exe().unwrap());
         command
@@ -142,7 +148,11 @@ impl Job<'_> {
         let started = Instant::now();
         loop {
             if let Some(status) = child.try_wait().unwrap() {
-                assert!(status.success(), "round {round}: child {} failed: {status}", self.job);
+                assert!(
+                    status.success(),
+                    "round {round}: child {} failed: {status}",
+                    self.job
+                );
                 return Ended::Finished(started.elapsed());
             }
             let left = delay.saturating_sub(started.elapsed());
@@ -156,7 +166,11 @@ impl Job<'_> {
         match status.signal() {
             Some(9) => Ended::Killed,
             _ => {
-                assert!(status.success(), "round {round}: child {} failed: {status}", self.job);
+                assert!(
+                    status.success(),
+                    "round {round}: child {} failed: {status}",
+                    self.job
+                );
                 Ended::Finished(started.elapsed())
             }
         }
@@ -178,7 +192,10 @@ impl Length {
     pub(crate) fn get(&self) -> Duration {
         let mut times = self.0.clone();
         times.sort();
-        times.get(times.len() / 2).copied().unwrap_or(Duration::from_millis(100))
+        times
+            .get(times.len() / 2)
+            .copied()
+            .unwrap_or(Duration::from_millis(100))
     }
 
     /// A kill delay: uniform over the whole job and a tenth past it.
@@ -223,7 +240,8 @@ pub(crate) fn mode(path: &Path) -> u32 {
 pub(crate) fn assert_mode(path: &Path, expected: u32, round: usize) {
     let actual = mode(path);
     assert_eq!(
-        actual, expected,
+        actual,
+        expected,
         "round {round}: {} has mode {actual:o}, expected {expected:o}",
         path.display()
     );
@@ -285,7 +303,8 @@ pub(crate) fn load_cert(path: &Path, round: usize) -> Vec<Certificate> {
 /// A key file: it must parse whole.
 pub(crate) fn load_key(path: &Path, round: usize) -> PrivateKey {
     let bytes = std::fs::read(path).unwrap();
-    PrivateKey::from_pem(&bytes).unwrap_or_else(|e| panic!("round {round}: {} does not parse: {e}", path.display()))
+    PrivateKey::from_pem(&bytes)
+        .unwrap_or_else(|e| panic!("round {round}: {} does not parse: {e}", path.display()))
 }
 
 /// A clock whose sleeps end at once: a child rotates again and again without waiting for

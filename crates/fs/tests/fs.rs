@@ -210,7 +210,10 @@ fn write_atomic_all_replaces_every_file_with_its_mode() {
         },
     ])
     .unwrap();
-    assert_eq!((read(&crt).unwrap(), mode_of(&crt)), (b"new cert".to_vec(), 0o644));
+    assert_eq!(
+        (read(&crt).unwrap(), mode_of(&crt)),
+        (b"new cert".to_vec(), 0o644)
+    );
     assert_eq!((read(&key).unwrap(), mode_of(&key)), (b"new key".to_vec(), 0o600));
     assert!(leftovers(dir.path()).is_empty());
 }
@@ -239,6 +242,10 @@ fn write_atomic_all_replaces_nothing_when_one_file_cannot_be_written() {
     ])
     .unwrap_err();
     assert_eq!(err.operation(), Operation::CreateTemp);
-    assert_eq!(read(&crt).unwrap(), b"old cert", "the certificate was replaced alone");
+    assert_eq!(
+        read(&crt).unwrap(),
+        b"old cert",
+        "the certificate was replaced alone"
+    );
     assert!(leftovers(dir.path()).is_empty());
 }
