@@ -5,6 +5,7 @@
 //! kill: every file is absent, or complete (certificates and keys parse, each key matches its
 //! certificate, kubeconfigs load, `kubelet-client-current.pem` resolves to a matching pair) with
 //! DESIGN's modes; then the next run, in this process, completes and its result is valid.
+//! The subjects run in parallel (kill delays follow each job's observed length).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -193,7 +194,6 @@ fn certs_init_killed_at_random_points() {
         certs_init(&root, algorithm_arg());
         return;
     }
-    let _one = crash_support::exclusive();
     let base = tempfile::tempdir().unwrap();
     let job = |dir: &Path, rsa: bool| Job {
         test: "certs_init_killed_at_random_points",
@@ -243,7 +243,6 @@ fn certs_renew_all_killed_at_random_points() {
         certs_renew_all(&root);
         return;
     }
-    let _one = crash_support::exclusive();
     let root = tempfile::tempdir().unwrap();
     certs_init(root.path(), KeyAlgorithm::EcdsaP256);
     let cas: Vec<&str> = CertSpec::for_config(&tree_config(KeyAlgorithm::EcdsaP256))
@@ -411,7 +410,6 @@ fn join_killed_at_random_points() {
         rt.block_on(join(&config, &mut |_| {})).unwrap();
         return;
     }
-    let _one = crash_support::exclusive();
     let rt = runtime();
     let cluster = rt.block_on(Cluster::start());
     let (endpoint, pin) = (cluster.endpoint(), cluster.pin());
@@ -527,7 +525,6 @@ fn rotation_killed_at_random_points() {
         });
         return;
     }
-    let _one = crash_support::exclusive();
     let rt = runtime();
     let cluster = rt.block_on(Cluster::start());
     let dir = tempfile::tempdir().unwrap();

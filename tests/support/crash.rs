@@ -13,7 +13,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kubetrust::pki::{Certificate, PrivateKey};
@@ -24,12 +23,6 @@ pub(crate) const CHILD_ENV: &str = "KUBETRUST_CRASH_CHILD";
 pub(crate) const READY: &str = "KUBETRUST-CRASH-READY";
 /// Runs per subject unless `KUBETRUST_CRASH_RUNS` says otherwise.
 const DEFAULT_RUNS: usize = 200;
-
-/// One subject at a time: kill delays are calibrated on an otherwise idle binary.
-pub(crate) fn exclusive() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// The job this process runs when it is a child.
 pub(crate) fn child_job() -> Option<String> {
@@ -104,8 +97,7 @@ pub(crate) struct Job<'a> {
 }
 
 impl Job<'_> {
-    // Every caller waits for the child; a panic here fails the test, which ends the child's
-    // reason to exist (it is killed with the test process group by the harness).
+    // Every caller waits for the child; only a panic (the test failing) skips the wait.
     #[allow(clippy::zombie_processes)]
     fn spawn(&self) -> (Child, BufReader<std::process::ChildStdout>) {
         let mut command = Command::new(std::env::current_exe().unwrap());
