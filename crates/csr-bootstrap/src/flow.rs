@@ -169,6 +169,10 @@ pub fn finish(
 
 /// Writes `kubelet.conf` for the store's current pair and cleans up.
 fn complete(layout: &Layout, bootstrap: &Config, progress: &mut dyn FnMut(Progress)) -> Result<(), Error> {
+    // The stored pair holds the pending key now. It goes before `kubelet.conf` is written: a
+    // crash after that would leave a second copy of the key that no rerun removes (a join
+    // stops at the valid `kubelet.conf`).
+    layout.store.remove_pending_key()?;
     write_conf(
         &layout.kubeconfig,
         &kubelet_conf(bootstrap, &layout.store.current_path())?,

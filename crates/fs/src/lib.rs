@@ -81,7 +81,33 @@ pub struct NewFile<'a> {
 /// Files are linked into place in order after all of them are durable under temporary names.
 /// On an error nothing more is created; files already linked stay, each one complete.
 pub fn write_new_all(files: &[NewFile<'_>]) -> Result<(), Error> {
-    let temps: Vec<Result<temp::TempFile, Error>> = std::thread::scope(|scope| {
+    let temps = write_temps(files)?;
+    for (temp, file) in temps.iter().zip(files) {
+        fs::hard_link(temp.path(), file.path).map_err(|e| Error::new(Operation::CreateNew, file.path, e))?;
+    }
+    drop(temps); // removes the temporary names; the data lives on under the final paths
+    sync_dirs(files)
+}
+
+/// Replaces (or creates) every file as [`write_atomic`] does, but only after all of them are
+/// written and synced under temporary names, then renames them in order and syncs each
+/// directory once.
+///
+/// For files that belong together (a certificate and its key) this shrinks the moment in
+/// which a crash leaves one new and one old from the time of a write and two fsyncs to the
+/// time between two renames. On an error before the renames, nothing is replaced.
+pub fn write_atomic_all(files: &[NewFile<'_>]) -> Result<(), Error> {
+    let temps = write_temps(files)?;
+    for (temp, file) in temps.into_iter().zip(files) {
+        fs::rename(temp.path(), file.path).map_err(|e| Error::new(Operation::Rename, file.path, e))?;
+        temp.disarm();
+    }
+    sync_dirs(files)
+}
+
+/// Writes and syncs a temporary sibling of every file, concurrently.
+fn write_temps(files: &[NewFile<'_>]) -> Result<Vec<temp::TempFile>, Error> {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .iter()
             .map(|f| scope.spawn(move || temp::write_synced(f.path, f.contents, f.mode)))
@@ -99,17 +125,18 @@ pub fn write_new_all(files: &[NewFile<'_>]) -> Result<(), Error> {
                 })
             })
             .collect()
-    });
-    let temps = temps.into_iter().collect::<Result<Vec<_>, _>>()?;
+    })
+}
+
+/// Syncs each directory of `files` once.
+fn sync_dirs(files: &[NewFile<'_>]) -> Result<(), Error> {
     let mut dirs: Vec<&Path> = Vec::new();
-    for (temp, file) in temps.iter().zip(files) {
-        fs::hard_link(temp.path(), file.path).map_err(|e| Error::new(Operation::CreateNew, file.path, e))?;
+    for file in files {
         let dir = parent_dir(file.path);
         if !dirs.contains(&dir) {
             dirs.push(dir);
         }
     }
-    drop(temps); // removes the temporary names; the data lives on under the final paths
     dirs.into_iter().try_for_each(sync_dir)
 }
 

@@ -11,8 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use kubetrust_fs::{
-    Mode, NewFile, Operation, TEMP_MARKER, create_dir_all, read, replace_symlink, write_atomic, write_new,
-    write_new_all,
+    Mode, NewFile, Operation, TEMP_MARKER, create_dir_all, read, replace_symlink, write_atomic,
+    write_atomic_all, write_new, write_new_all,
 };
 
 fn mode_of(path: &Path) -> u32 {
@@ -188,5 +188,64 @@ fn write_new_all_stops_at_an_existing_file_and_keeps_it() {
         "files before the conflict are complete"
     );
     assert!(!last.exists(), "nothing after the conflict");
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn write_atomic_all_replaces_every_file_with_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let (crt, key) = (dir.path().join("a.crt"), dir.path().join("a.key"));
+    std::fs::write(&crt, "old cert").unwrap();
+    std::fs::write(&key, "old key").unwrap();
+    write_atomic_all(&[
+        NewFile {
+            path: &crt,
+            contents: b"new cert",
+            mode: Mode::PUBLIC,
+        },
+        NewFile {
+            path: &key,
+            contents: b"new key",
+            mode: Mode::PRIVATE,
+        },
+    ])
+    .unwrap();
+    assert_eq!(
+        (read(&crt).unwrap(), mode_of(&crt)),
+        (b"new cert".to_vec(), 0o644)
+    );
+    assert_eq!((read(&key).unwrap(), mode_of(&key)), (b"new key".to_vec(), 0o600));
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+/// The regression behind it: `certs renew` wrote a certificate and then its key with two
+/// separate atomic writes, so a failure (or a kill, see the root crate's crash test) between
+/// them left a new certificate beside the old key. Now a file that cannot be written stops
+/// the batch before anything is replaced.
+#[test]
+fn write_atomic_all_replaces_nothing_when_one_file_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let crt = dir.path().join("a.crt");
+    let key = dir.path().join("missing-dir/a.key");
+    std::fs::write(&crt, "old cert").unwrap();
+    let err = write_atomic_all(&[
+        NewFile {
+            path: &crt,
+            contents: b"new cert",
+            mode: Mode::PUBLIC,
+        },
+        NewFile {
+            path: &key,
+            contents: b"new key",
+            mode: Mode::PRIVATE,
+        },
+    ])
+    .unwrap_err();
+    assert_eq!(err.operation(), Operation::CreateTemp);
+    assert_eq!(
+        read(&crt).unwrap(),
+        b"old cert",
+        "the certificate was replaced alone"
+    );
     assert!(leftovers(dir.path()).is_empty());
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use kubetrust_fs::Mode;
+use kubetrust_fs::{Mode, NewFile};
 
 use crate::kubeconfigs::{EmbeddedClient, KUBECONFIG_FILES, KubeconfigSpec};
 use crate::tree::{CLUSTER_CA, CertSpec, TreeConfig, load_ca};
@@ -192,8 +192,21 @@ fn renew_certificate(
     let mut profile = profile_of(&current, config, now);
     profile.alt_names = san_change.apply(&profile.alt_names, &format!("{}.crt", spec.base_name))?;
     let (cert, key) = ca.issue_with_new_key(&profile, config.encryption_algorithm)?;
-    kubetrust_fs::write_atomic(&path, cert.to_pem().as_bytes(), Mode::PUBLIC)?;
-    kubetrust_fs::write_atomic(&spec.key_path(cert_dir), key.to_pem().as_bytes(), Mode::PRIVATE)?;
+    // Both files are durable under temporary names before either is renamed into place, so a
+    // crash leaves a new certificate beside the old key only between two renames.
+    let (cert_pem, key_pem) = (cert.to_pem(), key.to_pem());
+    kubetrust_fs::write_atomic_all(&[
+        NewFile {
+            path: &path,
+            contents: cert_pem.as_bytes(),
+            mode: Mode::PUBLIC,
+        },
+        NewFile {
+            path: &spec.key_path(cert_dir),
+            contents: key_pem.as_bytes(),
+            mode: Mode::PRIVATE,
+        },
+    ])?;
     Ok(outcome(
         spec.name,
         RenewStatus::Renewed,
