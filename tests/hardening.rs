@@ -23,7 +23,7 @@ use support::{Cluster, Node};
 
 /// A cluster, a directory, and its `admin.conf` there; `None` without kubectl.
 async fn admin() -> Option<(Cluster, tempfile::TempDir, PathBuf)> {
-    support::kubectl::find()?;
+    support::kubectl::finder::kubectl()?;
     let cluster = Cluster::start().await;
     let dir = tempfile::tempdir().unwrap();
     let admin = cluster.save_admin_kubeconfig(dir.path());

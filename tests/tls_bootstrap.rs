@@ -277,7 +277,7 @@ async fn without_auto_approval_the_real_kubectl_approves() {
     let cluster = Cluster::start().await;
     let dir = tempfile::tempdir().unwrap();
     let admin = cluster.save_admin_kubeconfig(dir.path());
-    if support::kubectl::find().is_none() {
+    if support::kubectl::finder::kubectl().is_none() {
         return;
     }
     assert!(disable_node_client_auto_approval(&cluster.admin).await.unwrap());

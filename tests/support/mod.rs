@@ -239,7 +239,7 @@ impl Node {
 /// Runs the real `kubectl` with `kubeconfig` (off the runtime's threads), or `None` when there
 /// is none here (the finder says why, and fails under `CI=true`).
 pub(crate) async fn kubectl(kubeconfig: &Path, args: &[&str]) -> Option<Output> {
-    let binary = kubectl::find()?;
+    let binary = kubectl::finder::kubectl()?;
     let cache = kubeconfig.with_extension("cache");
     let mut command = Command::new(binary);
     command

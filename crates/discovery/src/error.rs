@@ -481,6 +481,8 @@ fn awaited(endpoint: &str, token_id: &str, last: &Error) -> String {
     if last.is_polled_fetch_failure() {
         format!("a readable cluster-info ConfigMap at https://{endpoint}")
     } else {
-        format!("the cluster-info ConfigMap at https://{endpoint} to carry a JWS signature for token ID {token_id:?}")
+        format!(
+            "the cluster-info ConfigMap at https://{endpoint} to carry a JWS signature for token ID {token_id:?}"
+        )
     }
 }

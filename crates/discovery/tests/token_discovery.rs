@@ -430,9 +430,15 @@ async fn nothing_listening_is_a_fetch_error_after_the_timeout() {
     assert!(last.is_retryable());
     assert!(!err.is_retryable());
     let text = err.to_string();
-    assert!(text.contains("failed to request the cluster-info ConfigMap"), "{err}");
+    assert!(
+        text.contains("failed to request the cluster-info ConfigMap"),
+        "{err}"
+    );
     // The top line says what kept failing, not that a signature was missing.
-    assert!(text.contains("waiting for a readable cluster-info ConfigMap at https://"), "{err}");
+    assert!(
+        text.contains("waiting for a readable cluster-info ConfigMap at https://"),
+        "{err}"
+    );
     assert!(!text.contains("JWS signature"), "{err}");
 }
 

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use kubetrust_testcp::TestControlPlane;
 
 #[path = "../../../kubeconfig/tests/support/kubectl.rs"]
-mod finder;
+pub(crate) mod finder;
 
 /// kubectl bound to one control plane's admin kubeconfig, with its own discovery cache.
 pub(crate) struct Kubectl {
