@@ -678,7 +678,10 @@ users:\n- name: u\n  user: {token: abcdefghijklmnop}\ncontexts:\n- name: x\n  co
         assert_eq!(bootstrap.clusters[0].cluster.server, "https://10.0.0.1:6443");
 
         let no_user = b"clusters:\n- name: ''\n  cluster: {server: 'https://10.0.0.1:6443'}\n";
-        assert!(matches!(discovery.check_kubeconfig(no_user), Err(Error::NoCredentials { .. })));
+        assert!(matches!(
+            discovery.check_kubeconfig(no_user),
+            Err(Error::NoCredentials { .. })
+        ));
         assert!(matches!(
             discovery.check_kubeconfig(b"clusters: 1"),
             Err(Error::LoadDiscoveryFile { .. })
@@ -689,7 +692,8 @@ users:\n- name: u\n  user: {token: abcdefghijklmnop}\ncontexts:\n- name: x\n  co
         ));
         // Found by fuzz discovery_file: an unnamed cluster needs no context, so its CA was
         // never checked and a non-PEM CA went on into the bootstrap kubeconfig.
-        let bad_ca = b"clusters:\n- cluster: {server: 'https://10.0.0.1:6443', certificate-authority-data: AAEC}\n";
+        let bad_ca =
+            b"clusters:\n- cluster: {server: 'https://10.0.0.1:6443', certificate-authority-data: AAEC}\n";
         let with_token = discovery.with_tls_bootstrap_token("7h3k9q.x2m5p8r1t4w7z0c3".parse().unwrap());
         match with_token.check_kubeconfig(bad_ca) {
             Err(Error::InvalidDiscoveryKubeconfig { source, .. }) => {
