@@ -337,9 +337,8 @@ fuzz_target!(|input: &[u8]| {
     let target = uri.to_string();
     // `watch=true` makes a watch only of a resource collection (or a named object); discovery
     // and other non-resource paths ignore it, as kube-apiserver does.
-    let watch = request_info::parse(&method, uri.path(), Query::parse(uri.query()).flag("watch"))
-        .verb
-        == "watch";
+    let watch =
+        request_info::parse(&method, uri.path(), Query::parse(uri.query()).flag("watch")).verb == "watch";
     let request = ApiRequest {
         method,
         uri,

@@ -265,6 +265,18 @@ pub(crate) fn absolutize_exec_command(user: &mut AuthInfo) {
     }
 }
 
+impl Cluster {
+    /// What [`Config::resolve`] checks of the cluster it reads: CA data, when set, holds a
+    /// `CERTIFICATE` PEM block. For callers that pick a cluster without a context (kubeadm's
+    /// file discovery takes the unnamed one); `name` names it in the error.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPem`] for `certificate-authority`.
+    pub fn check(&self, name: &str) -> Result<(), Error> {
+        check_cluster(name, self)
+    }
+}
+
 fn check_cluster(name: &str, cluster: &Cluster) -> Result<(), Error> {
     if !cluster.certificate_authority_data.is_empty() {
         check_blocks(&cluster.certificate_authority_data, &["CERTIFICATE"]).map_err(|reason| {
