@@ -116,6 +116,33 @@ fn kubeadms_join_command_joins_with_kubetrust() {
     assert!(result["phaseSeconds"]["kubelet-start"].is_number(), "{result}");
 }
 
+/// A relative `--kubelet-dir` (from the working directory) still gives a `current` link and a
+/// `kubelet.conf` that resolve from anywhere: both name the files by absolute paths, as kubeadm
+/// and the kubelet write them (a relative link target resolves from the link's directory, a
+/// relative kubeconfig path from the kubeconfig's).
+#[test]
+fn a_relative_kubelet_dir_writes_absolute_references() {
+    let server = Server::start();
+    let join = join_command(&server);
+    ok(
+        &join_args(&join, &["--node-name", "worker-rel", "--kubelet-dir", "rel/node"]),
+        server.path(),
+    );
+    let node = server.path().join("rel/node");
+    let current = node.join("pki/kubelet-client-current.pem");
+    let target = std::fs::read_link(&current).unwrap();
+    assert!(target.is_absolute(), "{target:?}");
+    assert!(current.is_file(), "the link resolves: {target:?}");
+    let conf = std::fs::read_to_string(node.join("kubelet.conf")).unwrap();
+    for field in ["client-certificate: ", "client-key: "] {
+        let value = conf
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(field))
+            .unwrap_or_else(|| panic!("{field} in {conf}"));
+        assert_eq!(Path::new(value), current, "{conf}");
+    }
+}
+
 #[test]
 fn a_wrong_pin_fails_in_discovery_without_a_csr() {
     let server = Server::start();

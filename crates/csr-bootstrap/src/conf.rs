@@ -80,10 +80,12 @@ pub fn kubelet_conf(bootstrap: &Config, current_pem: &Path) -> Result<Config, Er
             })
         })?
         .cluster;
+    // Absolute, as kubeadm writes it: clients resolve a relative path in a kubeconfig from the
+    // kubeconfig's own directory, not from where this process runs.
     let mut config = Config::kubelet_bootstrapped(
         cluster.server.clone(),
         cluster.certificate_authority_data.clone(),
-        current_pem,
+        &crate::store::absolute(current_pem)?,
     );
     for named in &mut config.clusters {
         if named.cluster.certificate_authority_data.is_empty() {

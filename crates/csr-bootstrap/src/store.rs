@@ -231,7 +231,9 @@ impl CertStore {
         let file = self.timestamped_path(now);
         let bytes = zeroize::Zeroizing::new(contents.into_bytes());
         kubetrust_fs::write_atomic(&file, &bytes, Mode::PRIVATE)?;
-        kubetrust_fs::replace_symlink(&self.current_path(), &file)?;
+        // An absolute target, as the kubelet writes it: a relative one would be resolved from
+        // the link's own directory, not from where this process runs.
+        kubetrust_fs::replace_symlink(&self.current_path(), &absolute(&file)?)?;
         Ok(file)
     }
 
@@ -427,4 +429,13 @@ mod tests {
         assert!(matches!(store.current(now).unwrap(), Current::Valid(_)));
         assert_eq!(std::fs::read_link(store.current_path()).unwrap(), file);
     }
+}
+
+/// `path` made absolute against the working directory (without touching the file system).
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf, Error> {
+    std::path::absolute(path).map_err(|source| Error::Io {
+        action: "make an absolute path of",
+        path: path.to_owned(),
+        source,
+    })
 }
