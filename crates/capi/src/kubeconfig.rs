@@ -18,7 +18,7 @@ pub const CLIENT_CERTIFICATE_VALIDITY: Duration = Duration::from_secs(365 * 24 *
 
 /// When Cluster API's kubeconfig reconcilers rotate the Secret: once the client certificate
 /// expires within this period (`ClientCertificateRenewalDuration`, half of
-/// [`CLIENT_CERTIFICATE_VALIDITY`]).
+/// [`CLIENT_CERTIFICATE_VALIDITY`]; Cluster API `util/certs/consts.go`: `DefaultCertDuration / 2`).
 pub const ROTATION_THRESHOLD: Duration = Duration::from_secs(365 * 24 * 3600 / 2);
 
 /// The client certificate's subject: CN `kubernetes-admin`, O `system:masters` (Cluster API
