@@ -278,6 +278,15 @@ impl CertStore {
     }
 }
 
+/// `path` made absolute against the working directory (without touching the file system).
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf, Error> {
+    std::path::absolute(path).map_err(|source| Error::Io {
+        action: "make an absolute path of",
+        path: path.to_owned(),
+        source,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -429,13 +438,4 @@ mod tests {
         assert!(matches!(store.current(now).unwrap(), Current::Valid(_)));
         assert_eq!(std::fs::read_link(store.current_path()).unwrap(), file);
     }
-}
-
-/// `path` made absolute against the working directory (without touching the file system).
-pub(crate) fn absolute(path: &Path) -> Result<PathBuf, Error> {
-    std::path::absolute(path).map_err(|source| Error::Io {
-        action: "make an absolute path of",
-        path: path.to_owned(),
-        source,
-    })
 }
