@@ -21,8 +21,10 @@ pub enum Operation {
     CreateDir,
     /// Creating a symbolic link.
     Symlink,
-    /// Reading a file.
+    /// Reading a file or a directory.
     Read,
+    /// Removing a leftover temporary file or a finished commit record.
+    Remove,
 }
 
 impl fmt::Display for Operation {
@@ -37,6 +39,7 @@ impl fmt::Display for Operation {
             Self::CreateDir => "create directory",
             Self::Symlink => "create symlink",
             Self::Read => "read",
+            Self::Remove => "remove",
         })
     }
 }

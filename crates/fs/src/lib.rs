@@ -27,6 +27,7 @@
 #![cfg(unix)]
 
 mod error;
+mod journal;
 mod mode;
 mod temp;
 
@@ -36,6 +37,8 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
 pub use error::{Error, Operation};
+use journal::Move;
+pub use journal::{Recovered, recover};
 pub use mode::Mode;
 pub use temp::TEMP_MARKER;
 
@@ -78,31 +81,56 @@ pub struct NewFile<'a> {
 /// then commit the whole batch in a few journal transactions instead of two per file (a
 /// kubeadm tree is thirty files).
 ///
-/// Files are linked into place in order after all of them are durable under temporary names.
-/// On an error nothing more is created; files already linked stay, each one complete.
+/// The batch is all or nothing across a crash: once every file is durable under a temporary
+/// name, a commit record is written (see [`recover`]), then the files are linked into place in
+/// order. A crash before the record leaves none of them; a crash after it leaves a record that
+/// [`recover`] completes. On an error nothing more is created; files already linked stay, each
+/// one complete.
 pub fn write_new_all(files: &[NewFile<'_>]) -> Result<(), Error> {
     let temps = write_temps(files)?;
-    for (temp, file) in temps.iter().zip(files) {
-        fs::hard_link(temp.path(), file.path).map_err(|e| Error::new(Operation::CreateNew, file.path, e))?;
-    }
+    let commit = commit_moves(Move::Link, &temps, files)?;
+    let linked = temps.iter().zip(files).try_for_each(|(temp, file)| {
+        fs::hard_link(temp.path(), file.path).map_err(|e| Error::new(Operation::CreateNew, file.path, e))
+    });
     drop(temps); // removes the temporary names; the data lives on under the final paths
-    sync_dirs(files)
+    let synced = linked.and_then(|()| sync_dirs(files));
+    // On an error the record goes too: what was not linked is gone with its temporary file.
+    let finished = commit.finish();
+    synced.and(finished)
 }
 
 /// Replaces (or creates) every file as [`write_atomic`] does, but only after all of them are
 /// written and synced under temporary names, then renames them in order and syncs each
 /// directory once.
 ///
-/// For files that belong together (a certificate and its key) this shrinks the moment in
-/// which a crash leaves one new and one old from the time of a write and two fsyncs to the
-/// time between two renames. On an error before the renames, nothing is replaced.
+/// For files that belong together (a certificate and its key) the batch is all or nothing
+/// across a crash, as for [`write_new_all`]: a crash between two renames leaves a commit
+/// record that [`recover`] completes. On an error before the renames, nothing is replaced.
 pub fn write_atomic_all(files: &[NewFile<'_>]) -> Result<(), Error> {
     let temps = write_temps(files)?;
-    for (temp, file) in temps.into_iter().zip(files) {
+    let commit = commit_moves(Move::Rename, &temps, files)?;
+    let renamed = temps.into_iter().zip(files).try_for_each(|(temp, file)| {
         fs::rename(temp.path(), file.path).map_err(|e| Error::new(Operation::Rename, file.path, e))?;
         temp.disarm();
-    }
-    sync_dirs(files)
+        Ok(())
+    });
+    let synced = renamed.and_then(|()| sync_dirs(files));
+    let finished = commit.finish();
+    synced.and(finished)
+}
+
+/// The commit record of a batch whose temporary files are all durable.
+fn commit_moves(
+    how: Move,
+    temps: &[temp::TempFile],
+    files: &[NewFile<'_>],
+) -> Result<journal::Commit, Error> {
+    let moves: Vec<(Move, &Path, &Path)> = temps
+        .iter()
+        .zip(files)
+        .map(|(temp, file)| (how, temp.path(), file.path))
+        .collect();
+    journal::commit(&moves)
 }
 
 /// Writes and syncs a temporary sibling of every file, concurrently.

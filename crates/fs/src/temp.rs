@@ -56,7 +56,6 @@ pub(crate) fn write_synced(dest: &Path, contents: &[u8], mode: Mode) -> Result<T
 
 /// A fresh, unused name in `dest`'s directory.
 pub(crate) fn sibling_name(dest: &Path) -> Result<PathBuf, Error> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let file_name = dest.file_name().ok_or_else(|| {
         Error::new(
             Operation::CreateTemp,
@@ -64,18 +63,24 @@ pub(crate) fn sibling_name(dest: &Path) -> Result<PathBuf, Error> {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "path has no file name"),
         )
     })?;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let unique = format!(
-        "{}-{}-{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
     let mut name = std::ffi::OsString::from(".");
     name.push(file_name);
     name.push(".");
     name.push(TEMP_MARKER);
-    name.push(unique);
+    name.push(unique());
     Ok(crate::parent_dir(dest).join(name))
+}
+
+/// `<pid>-<counter>-<nanoseconds>`: unique among this process's names, and it names the
+/// process, so that recovery can tell a crashed writer's leftovers from a running one's.
+pub(crate) fn unique() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
