@@ -1,5 +1,6 @@
-//! A control-plane node's whole kubeadm PKI in one call each: the certificate tree and the five
-//! kubeconfig files, as `kubeadm init phase certs all` + `kubeconfig all` make them.
+//! A control-plane node's whole kubeadm PKI in one call: the certificate tree and the five
+//! kubeconfig files, as `kubeadm init phase certs all` + `kubeconfig all` make them (every key
+//! of both generated in one parallel batch).
 //!
 //! `cargo run --release --example kubeadm_pki -- DIR [RSA-2048|ECDSA-P256|...]`
 //!
@@ -9,9 +10,9 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use kubetrust::pki::kubeconfigs::{self, KUBECONFIG_FILES};
-use kubetrust::pki::tree::{self, TreeConfig};
-use kubetrust::pki::{CaCertHash, Dirs, KeyAlgorithm};
+use kubetrust::pki::kubeconfigs::KUBECONFIG_FILES;
+use kubetrust::pki::tree::TreeConfig;
+use kubetrust::pki::{CaCertHash, Dirs, KeyAlgorithm, init};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -21,9 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = SystemTime::now();
 
     let cert_dir = dir.join("pki");
-    let plan = tree::create(&cert_dir, &config, now)?;
-    kubeconfigs::create(&Dirs::new(&cert_dir, &dir), &config, &KUBECONFIG_FILES, now)?;
-    for line in plan.lines() {
+    let created = init::create(&Dirs::new(&cert_dir, &dir), &config, &KUBECONFIG_FILES, now)?;
+    for line in created.tree.lines() {
         eprintln!("{line}");
     }
     let ca = std::fs::read(cert_dir.join("ca.crt"))?;

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant, SystemTime};
 use kubetrust::bootstrap_token::{BootstrapToken, JoinCommand, TokenSpec, api};
 use kubetrust::discovery::Trust;
 use kubetrust::join::{Event, JoinConfig, Joined, Phase, join};
-use kubetrust::pki::kubeconfigs::{self, KUBECONFIG_FILES};
-use kubetrust::pki::tree::{self, TreeConfig};
-use kubetrust::pki::{CaCertHash, Certificate, CertificateAuthority, Dirs, KeyAlgorithm, PrivateKey};
+use kubetrust::pki::kubeconfigs::KUBECONFIG_FILES;
+use kubetrust::pki::tree::TreeConfig;
+use kubetrust::pki::{CaCertHash, Certificate, CertificateAuthority, Dirs, KeyAlgorithm, PrivateKey, init};
 use kubetrust_testcp::{Config, TestControlPlane};
 
 const NODES: [&str; 3] = ["worker-1", "worker-2", "worker-3"];
@@ -58,16 +58,16 @@ async fn run(verbose: bool) -> Result<(), Box<dyn Error>> {
     let pki = work.path().join("pki");
     let tree_config =
         TreeConfig::new("cp-1", "127.0.0.1".parse()?).with_encryption_algorithm(KeyAlgorithm::EcdsaP256);
-    let plan = tree::create(&pki, &tree_config, now)?;
-    let kubeconfig_files = kubeconfigs::create(
+    let created = init::create(
         &Dirs::new(&pki, work.path()),
         &tree_config,
         &KUBECONFIG_FILES,
         now,
     )?;
     if verbose {
-        plan.lines().iter().for_each(|line| eprintln!("{line}"));
-        kubeconfig_files
+        created.tree.lines().iter().for_each(|line| eprintln!("{line}"));
+        created
+            .kubeconfigs
             .iter()
             .for_each(|item| eprintln!("{}", item.line()));
     }
@@ -89,8 +89,8 @@ async fn run(verbose: bool) -> Result<(), Box<dyn Error>> {
     println!("kubetrust quickstart — kubeadm's join trust, end to end");
     println!(
         "  PKI        {} certificates and keys, {} kubeconfigs ({:.0?})",
-        plan.lines().len(),
-        kubeconfig_files.len(),
+        created.tree.items.len(),
+        created.kubeconfigs.len(),
         pki_took
     );
     println!("  control    {} ({:.0?} to serve)", plane.url(), plane_took);

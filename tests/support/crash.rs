@@ -266,6 +266,17 @@ pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// mode of its destination from its creation on (0600 unless the destination is a `.crt`), so
 /// a key is never readable by others even in a leftover. Returns how many there were.
 pub(crate) fn sweep_temps(dir: &Path, round: usize) -> usize {
+    let temps = check_temps(dir, round);
+    for temp in &temps {
+        std::fs::remove_file(temp).unwrap();
+    }
+    temps.len()
+}
+
+/// The temporary files a killed run left under `dir`, each checked as [`sweep_temps`] does but
+/// left in place: where kubetrust-fs writes in batches they may be the committed half of one,
+/// which the next run's `recover` completes.
+pub(crate) fn check_temps(dir: &Path, round: usize) -> Vec<PathBuf> {
     let temps: Vec<PathBuf> = files_under(dir)
         .into_iter()
         .filter(|p| p.to_string_lossy().contains(kubetrust::fs::TEMP_MARKER))
@@ -278,9 +289,23 @@ pub(crate) fn sweep_temps(dir: &Path, round: usize) -> usize {
             m & 0o022 == 0 && (public || m & 0o077 == 0),
             "round {round}: leftover {name} has mode {m:o}"
         );
-        std::fs::remove_file(temp).unwrap();
     }
-    temps.len()
+    temps
+}
+
+/// After a recovery run nothing of the killed one is left: no temporary file, no commit record.
+pub(crate) fn assert_no_leftovers(dir: &Path, round: usize) {
+    let left: Vec<PathBuf> = files_under(dir)
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.contains(kubetrust::fs::TEMP_MARKER) || name.contains("kubetrust-batch-")
+        })
+        .collect();
+    assert!(
+        left.is_empty(),
+        "round {round}: left after the recovery run: {left:?}"
+    );
 }
 
 /// A certificate file: it must parse whole (a torn file would not).

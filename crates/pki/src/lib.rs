@@ -13,6 +13,7 @@
 //! | [`tree`] | the kubeadm certificate tree: plan, create, reuse rules, external CA |
 //! | [`kubeadm_config`] | the tree's settings from a kubeadm `--config` file |
 //! | [`kubeconfigs`] | admin/super-admin/kubelet/controller-manager/scheduler.conf, user kubeconfigs |
+//! | [`init`] | the tree and the kubeconfig files together, every key in one parallel batch |
 //! | [`CaCertHash`] | `sha256:` public-key pins |
 //! | [`inventory`], [`expiration`] | `check-expiration`: rows, problems, kubeadm's table and JSON |
 //! | [`renew`] | renew one or all, optionally changing SANs |
@@ -42,6 +43,7 @@ mod error;
 pub mod expiration;
 pub mod external;
 mod go_duration;
+pub mod init;
 pub mod inventory;
 mod key;
 mod keygen;

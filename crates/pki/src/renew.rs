@@ -156,6 +156,9 @@ pub fn renew(
     config: &TreeConfig,
     now: SystemTime,
 ) -> Result<Vec<RenewOutcome>, Error> {
+    // A renewal that a crash interrupted is finished before anything is read.
+    kubetrust_fs::recover(&dirs.cert_dir)?;
+    kubetrust_fs::recover(&dirs.kubeconfig_dir)?;
     let renewable = renewable(config);
     match target {
         RenewTarget::All => {
@@ -192,8 +195,7 @@ fn renew_certificate(
     let mut profile = profile_of(&current, config, now);
     profile.alt_names = san_change.apply(&profile.alt_names, &format!("{}.crt", spec.base_name))?;
     let (cert, key) = ca.issue_with_new_key(&profile, config.encryption_algorithm)?;
-    // Both files are durable under temporary names before either is renamed into place, so a
-    // crash leaves a new certificate beside the old key only between two renames.
+    // One batch: a crash between the two renames is completed by the next recover().
     let (cert_pem, key_pem) = (cert.to_pem(), key.to_pem());
     kubetrust_fs::write_atomic_all(&[
         NewFile {

@@ -14,6 +14,7 @@ use kubetrust_kubeconfig::{ClientCredentials, ClusterEndpoint, Config, SecretByt
 pub use embedded::EmbeddedClient;
 pub use plan::{KubeconfigAction, KubeconfigPlanItem, KubeconfigRefusal, plan};
 
+use crate::keygen::KeySupply;
 use crate::tree::{CLUSTER_CA, TreeConfig, load_ca};
 use crate::{CertProfile, CertificateAuthority, Dirs, Error, KeyAlgorithm, PrivateKey, Subject, Validity};
 
@@ -119,7 +120,25 @@ pub fn create(
     files: &[KubeconfigSpec],
     now: SystemTime,
 ) -> Result<Vec<KubeconfigPlanItem>, Error> {
+    create_with(
+        dirs,
+        config,
+        files,
+        now,
+        &mut KeySupply::new(config.encryption_algorithm),
+    )
+}
+
+/// [`create`] with keys from `keys`, topped up in one parallel batch.
+pub(crate) fn create_with(
+    dirs: &Dirs,
+    config: &TreeConfig,
+    files: &[KubeconfigSpec],
+    now: SystemTime,
+    keys: &mut KeySupply,
+) -> Result<Vec<KubeconfigPlanItem>, Error> {
     config.validate()?;
+    kubetrust_fs::recover(&dirs.kubeconfig_dir)?;
     let mut items = Vec::new();
     let mut refusals = Vec::new();
     for item in plan(dirs, config, files)? {
@@ -140,7 +159,7 @@ pub fn create(
         return Ok(items);
     }
     let ca = load_ca(&CLUSTER_CA, &dirs.cert_dir)?;
-    let mut keys = crate::keygen::generate(config.encryption_algorithm, to_create)?.into_iter();
+    keys.reserve(to_create)?;
     let mut written = Vec::new();
     for (item, spec) in items.iter().zip(files).filter(|(item, _)| is_create(item)) {
         let request = UserKubeconfig {
@@ -153,11 +172,7 @@ pub fn create(
             },
             key_algorithm: config.encryption_algorithm,
         };
-        let kubeconfig = build_with(&ca, request, || {
-            keys.next().ok_or(Error::KeyGeneration {
-                algorithm: config.encryption_algorithm,
-            })
-        })?;
+        let kubeconfig = build_with(&ca, request, || keys.take())?;
         written.push((item.path.clone(), kubeconfig));
     }
     let mut yaml = Vec::with_capacity(written.len());

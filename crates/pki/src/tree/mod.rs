@@ -18,6 +18,7 @@ use std::time::SystemTime;
 pub use refusal::Refusal;
 pub use spec::{CERTIFICATES, CLUSTER_CA, CertSpec, TreeConfig};
 
+use crate::keygen::KeySupply;
 use crate::{
     AltNames, CertProfile, Certificate, CertificateAuthority, Error, PrivateKey, Subject, Validity, read,
     verify_chain,
@@ -66,6 +67,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// How many keys carrying out the plan generates: one per item created (`sa` included).
+    pub fn keys_to_create(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.action, Action::Create))
+            .count()
+    }
+
     /// Items that were refused.
     pub fn refusals(&self) -> impl Iterator<Item = (&'static str, &Refusal)> {
         self.items.iter().filter_map(|i| match &i.action {
@@ -155,10 +164,13 @@ pub fn plan(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Pla
 }
 
 /// Creates what the plan says is missing. Fails, writing nothing, if anything was refused.
-/// Keys are generated in parallel; each file is written atomically and never over an existing
-/// file. Returns the plan that was carried out.
+/// Keys are generated in parallel; the files are written as one batch, never over an existing
+/// file, after a batch that a crash interrupted here is completed ([`kubetrust_fs::recover`]).
+/// Returns the plan that was carried out.
 pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<Plan, Error> {
-    carry_out(plan(cert_dir, config, now)?, config, now)
+    kubetrust_fs::recover(cert_dir)?;
+    let mut keys = KeySupply::new(config.encryption_algorithm);
+    carry_out(plan(cert_dir, config, now)?, config, now, &mut keys)
 }
 
 /// Creates one certificate of the tree by its phase name (`ca`, `apiserver`, ..., `sa`), as
@@ -166,7 +178,9 @@ pub fn create(cert_dir: &Path, config: &TreeConfig, now: SystemTime) -> Result<P
 /// when missing and signed by its CA, which must already be usable here. Existing files are
 /// reused or refused by the same rules as [`create`]; nothing else of the tree is touched.
 pub fn create_one(cert_dir: &Path, config: &TreeConfig, name: &str, now: SystemTime) -> Result<Plan, Error> {
-    carry_out(plan_one(cert_dir, config, name, now)?, config, now)
+    kubetrust_fs::recover(cert_dir)?;
+    let mut keys = KeySupply::new(config.encryption_algorithm);
+    carry_out(plan_one(cert_dir, config, name, now)?, config, now, &mut keys)
 }
 
 /// The plan of [`create_one`]: the whole tree's plan narrowed to `name`, with a leaf refused
@@ -200,24 +214,20 @@ pub fn plan_one(cert_dir: &Path, config: &TreeConfig, name: &str, now: SystemTim
     Ok(plan)
 }
 
-/// Writes what `plan` creates; fails, writing nothing, if it refuses anything.
-fn carry_out(plan: Plan, config: &TreeConfig, now: SystemTime) -> Result<Plan, Error> {
+/// Writes what `plan` creates, with keys from `keys` (topped up in one parallel batch); fails,
+/// writing nothing, if it refuses anything.
+pub(crate) fn carry_out(
+    plan: Plan,
+    config: &TreeConfig,
+    now: SystemTime,
+    keys: &mut KeySupply,
+) -> Result<Plan, Error> {
     let cert_dir = plan.cert_dir.clone();
     let cert_dir = cert_dir.as_path();
     if plan.refusals().next().is_some() {
         return Err(Error::TreeRefused { plan: Box::new(plan) });
     }
-    let to_create = plan
-        .items
-        .iter()
-        .filter(|i| matches!(i.action, Action::Create))
-        .count();
-    let mut keys = crate::keygen::generate(config.encryption_algorithm, to_create)?.into_iter();
-    let mut next_key = || {
-        keys.next().ok_or(Error::KeyGeneration {
-            algorithm: config.encryption_algorithm,
-        })
-    };
+    keys.reserve(plan.keys_to_create())?;
 
     let mut files: Vec<(PathBuf, Vec<u8>, Mode)> = Vec::new();
     // CAs created now, or loaded from disk when a leaf of theirs is created.
@@ -230,7 +240,7 @@ fn carry_out(plan: Plan, config: &TreeConfig, now: SystemTime) -> Result<Plan, E
             .any(|i| i.name == spec.name && matches!(i.action, Action::Create))
     });
     for spec in created {
-        let key = next_key()?;
+        let key = keys.take()?;
         let key_pem = key.to_pem();
         let cert = match spec.ca {
             None => {
@@ -268,7 +278,7 @@ fn carry_out(plan: Plan, config: &TreeConfig, now: SystemTime) -> Result<Plan, E
         .iter()
         .any(|i| i.name == "sa" && matches!(i.action, Action::Create))
     {
-        let key = next_key()?;
+        let key = keys.take()?;
         files.push((
             cert_dir.join("sa.key"),
             key.to_pem().as_bytes().to_vec(),
