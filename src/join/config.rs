@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kubetrust_bootstrap_token::BootstrapToken;
-use kubetrust_discovery::{DEFAULT_DISCOVERY_TIMEOUT, DiscoveryConfig, DiscoveryMethod, Trust};
+use kubetrust_discovery::{DEFAULT_DISCOVERY_TIMEOUT, DiscoveryConfig, DiscoveryMethod, JoinToken, Trust};
 use kubetrust_kubeadm_config::ConfigFile;
 use kubetrust_pki::upload_certs::{CertificateKey, Etcd};
 use kubetrust_pki::{Dirs, KeyAlgorithm};
@@ -177,6 +177,36 @@ impl JoinConfig {
             server_check: true,
         };
         Self::new(discovery, node_name.into(), kubelet_dir.into())
+    }
+
+    /// A join by a one-string [`JoinToken`]: token discovery trusted through the token's own
+    /// pins, at `endpoint` when given, else at the endpoint the token carries.
+    ///
+    /// # Errors
+    /// [`JoinError::Config`] with [`JoinTokenNoEndpoint`](kubetrust_discovery::Error::JoinTokenNoEndpoint)
+    /// when there is no endpoint, or [`JoinTokenEndpoint`](kubetrust_discovery::Error::JoinTokenEndpoint)
+    /// when `endpoint` is not `host:port`.
+    pub fn join_token(
+        join_token: &JoinToken,
+        endpoint: Option<&str>,
+        node_name: impl Into<String>,
+        kubelet_dir: impl Into<PathBuf>,
+    ) -> Result<Self, JoinError> {
+        let join_token = match endpoint {
+            Some(endpoint) => join_token.clone().with_endpoint(endpoint),
+            None => Ok(join_token.clone()),
+        }
+        .map_err(JoinError::Config)?;
+        let endpoint = join_token
+            .endpoint()
+            .ok_or(JoinError::Config(kubetrust_discovery::Error::JoinTokenNoEndpoint))?;
+        Ok(Self::token(
+            endpoint,
+            join_token.token().clone(),
+            join_token.trust(),
+            node_name,
+            kubelet_dir,
+        ))
     }
 
     /// A join by file discovery (a path or an `https://` URL); the CSR is sent with

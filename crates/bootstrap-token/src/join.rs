@@ -63,6 +63,11 @@ impl JoinCommand {
         Self::new(server.replace("https://", ""), token)
     }
 
+    /// The endpoint, `host:port` (the first argument after `kubeadm join`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// Adds a CA pin (`sha256:<hex>`); kubeadm adds one per certificate in the CA bundle, in
     /// bundle order.
     #[must_use]

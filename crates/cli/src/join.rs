@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use kubetrust::bootstrap_token::BootstrapToken;
-use kubetrust::discovery::Trust;
+use kubetrust::discovery::{JoinToken, Trust};
 use kubetrust::join::{ControlPlane, Event, JoinConfig, Joined, KUBELET_CONF, KUBELET_PKI, join};
 use kubetrust::kubeadm_config::{ConfigFile, parse_duration};
 use kubetrust::kubeconfig::SecretString;
@@ -41,6 +41,14 @@ pub(crate) struct JoinArgs {
     /// Trust the CA in cluster-info without pins. Anyone with the token can then impersonate the control plane.
     #[arg(long = "discovery-token-unsafe-skip-ca-verification")]
     unsafe_skip_ca_verification: bool,
+    /// A one-string join token (`kjt1.…`, from `token create --print-join-token`): the token
+    /// and its CA pins in one, usually with the endpoint (HOST:PORT, when given, wins).
+    #[arg(
+        long,
+        value_name = "JOIN_TOKEN",
+        conflicts_with_all = ["token", "discovery_token", "ca_cert_hashes", "unsafe_skip_ca_verification", "discovery_file", "config"]
+    )]
+    join_token: Option<SecretString>,
     /// File discovery instead of token discovery: a kubeconfig path or an https:// URL.
     #[arg(long, value_name = "PATH|URL", conflicts_with_all = ["endpoint", "discovery_token"])]
     discovery_file: Option<String>,
@@ -138,17 +146,31 @@ impl JoinArgs {
             None => shared,
         };
         let mut config = match (
+            &self.join_token,
             &self.config,
             &self.discovery_file,
             &self.endpoint,
             discovery_token,
         ) {
-            (_, Some(location), _, _) => JoinConfig::file(location, &node_name, &self.kubelet_dir),
-            (_, None, Some(endpoint), Some(token)) => {
+            (Some(text), ..) => {
+                // The join token's own errors never show its text.
+                let join_token: JoinToken = text
+                    .expose_secret()
+                    .parse()
+                    .map_err(|e| format!("--join-token: {e}"))?;
+                JoinConfig::join_token(
+                    &join_token,
+                    self.endpoint.as_deref(),
+                    &node_name,
+                    &self.kubelet_dir,
+                )?
+            }
+            (None, _, Some(location), _, _) => JoinConfig::file(location, &node_name, &self.kubelet_dir),
+            (None, _, None, Some(endpoint), Some(token)) => {
                 let trust = Trust::from_flags(&self.ca_cert_hashes, self.unsafe_skip_ca_verification)?;
                 JoinConfig::token(endpoint, token, trust, &node_name, &self.kubelet_dir)
             }
-            (Some(path), None, _, _) => {
+            (None, Some(path), None, _, _) => {
                 let file = ConfigFile::from_file(path)?;
                 let mut config = JoinConfig::from_config_file(file, &node_name, &self.kubelet_dir)?;
                 if let Some(name) = &self.node_name {
@@ -156,12 +178,13 @@ impl JoinArgs {
                 }
                 config
             }
-            (None, None, None, _) => {
+            (None, None, None, None, _) => {
                 return Err(
-                    "give the API server HOST:PORT with --token, or --discovery-file, or --config".into(),
+                    "give the API server HOST:PORT with --token, or --join-token, or --discovery-file, or --config"
+                        .into(),
                 );
             }
-            (None, None, Some(_), None) => {
+            (None, None, None, Some(_), None) => {
                 return Err("token discovery needs --token or --discovery-token".into());
             }
         };

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use kubetrust::bootstrap_token::{
     BootstrapToken, DEFAULT_NODE_TOKEN_GROUP, Expiration, JoinCommand, TokenId, TokenSpec, Usage, api,
 };
+use kubetrust::discovery::{JoinToken, PinSet};
 use kubetrust::pki::CaCertHash;
 use kubetrust::pki::expiration::short_human_duration;
 use kubetrust::pki::tabwriter::tabwrite;
@@ -59,6 +60,10 @@ pub(crate) struct CreateArgs {
     /// same arguments, so the line works with either word.
     #[arg(long)]
     print_join_command: bool,
+    /// Print a one-string join token (`kjt1.…`: the token, the CA pins and the endpoint in
+    /// one) for `kubetrust join --join-token`, instead of the token.
+    #[arg(long, conflicts_with = "print_join_command")]
+    print_join_token: bool,
 }
 
 #[derive(Debug, Args)]
@@ -120,13 +125,19 @@ impl CreateArgs {
         let line = block_on(async {
             let cluster = self.kubeconfig.connect(self.server.as_deref()).await?;
             api::create_token(&cluster.client, &spec, SystemTime::now()).await?;
-            if !self.print_join_command {
+            if !self.print_join_command && !self.print_join_token {
                 return Ok(spec.token.expose_secret());
             }
             let pins = CaCertHash::of_pem_bundle(&cluster.ca_pem)
                 .map_err(|e| format!("the kubeconfig's CA gives no pin for the join command: {e}"))?;
             let join = JoinCommand::for_server(&cluster.server, spec.token.clone())
                 .with_ca_cert_hashes(pins.iter().map(ToString::to_string));
+            if self.print_join_token {
+                let pins = PinSet::new(pins)?;
+                return Ok(JoinToken::new(spec.token.clone(), pins)
+                    .with_endpoint(join.endpoint())?
+                    .expose_secret());
+            }
             Ok(join.expose_secret())
         })?;
         // The token (or the command holding it) is this command's output, as in kubeadm.

@@ -324,3 +324,127 @@ fn a_join_configuration_file_works_and_flags_win() {
         "{out:?}"
     );
 }
+
+/// `token create --print-join-token` prints one string that `join --join-token` takes alone:
+/// the token, the CA pins and the endpoint travel together; a pin for another CA in that
+/// string stops the join before any CSR; mixing it with kubeadm's token flags is a syntax error.
+#[test]
+fn a_one_string_join_token_joins_alone_and_carries_its_pins() {
+    let server = Server::start();
+    let (line, _) = ok(
+        &[
+            "token",
+            "create",
+            "--kubeconfig",
+            server.kubeconfig(),
+            "--print-join-token",
+        ],
+        server.path(),
+    );
+    let token = line.trim().to_owned();
+    let fields: Vec<&str> = token.splitn(5, '.').collect();
+    assert_eq!(fields.len(), 5, "{token}");
+    assert_eq!(fields[0], "kjt1");
+    // The same pins as kubeadm's join command prints, for the same CA.
+    let join = join_command(&server);
+    let hash = join
+        .iter()
+        .skip_while(|w| *w != "--discovery-token-ca-cert-hash")
+        .nth(1)
+        .unwrap()
+        .clone();
+    let pins = fields[3];
+    assert_eq!(pins.len(), 43, "one CA, one 32-byte pin: {pins}");
+    let parsed: kubetrust::discovery::JoinToken = token.parse().unwrap();
+    let parsed_pins: Vec<String> = parsed.pins().pins().iter().map(ToString::to_string).collect();
+    assert_eq!(parsed_pins, [hash]);
+    assert_eq!(fields[4], join[0], "the endpoint is the join command's");
+
+    let node = tempfile::tempdir().unwrap();
+    let dir = node.path().display().to_string();
+    let (stdout, stderr) = ok(
+        &[
+            "join",
+            "--join-token",
+            &token,
+            "--node-name",
+            "worker-jt",
+            "--kubelet-dir",
+            &dir,
+        ],
+        server.path(),
+    );
+    assert!(
+        stdout.starts_with("This node has joined the cluster:\n"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("its CA matches a pinned public key"), "{stderr}");
+    assert!(
+        !stdout.contains(fields[2]) && !stderr.contains(fields[2]),
+        "the secret leaked"
+    );
+    assert!(node.path().join("kubelet.conf").is_file());
+
+    // The same token with the pin of another key: discovery refuses, no CSR is sent.
+    let before = csr_names(&server);
+    let mut other = pins.as_bytes().to_vec();
+    other[0] = if other[0] == b'A' { b'B' } else { b'A' };
+    let forged = format!(
+        "kjt1.{}.{}.{}.{}",
+        fields[1],
+        fields[2],
+        String::from_utf8(other).unwrap(),
+        fields[4]
+    );
+    let node2 = tempfile::tempdir().unwrap();
+    let err = fails(
+        &[
+            "join",
+            "--join-token",
+            &forged,
+            "--node-name",
+            "worker-forged",
+            "--kubelet-dir",
+            &node2.path().display().to_string(),
+            "--discovery-timeout",
+            "5s",
+        ],
+        server.path(),
+        1,
+    );
+    assert!(err.contains("[discovery]"), "{err}");
+    assert!(!err.contains(fields[2]), "the secret leaked: {err}");
+    assert_eq!(csr_names(&server), before, "no CSR after a pin mismatch");
+    assert!(!node2.path().join("kubelet.conf").exists());
+
+    // A malformed join token is a clear error that does not repeat it.
+    let err = fails(
+        &[
+            "join",
+            "--join-token",
+            &format!("kjt1.{}.{}", fields[1], fields[2]),
+            "--kubelet-dir",
+            &dir,
+        ],
+        server.path(),
+        1,
+    );
+    assert!(err.contains("--join-token: malformed join token"), "{err}");
+    assert!(!err.contains(fields[2]), "{err}");
+
+    // kubeadm's token flags and the join token exclude each other (exit 2: syntax).
+    let err = fails(
+        &[
+            "join",
+            "--join-token",
+            &token,
+            "--token",
+            fields[1],
+            "--kubelet-dir",
+            &dir,
+        ],
+        server.path(),
+        2,
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+}

@@ -99,6 +99,77 @@ pub enum Error {
         expected: Vec<CaCertHash>,
     },
 
+    // One-string join tokens and k3s tokens (module join_token, k3s_token). None of these
+    // repeats the token text: it holds a secret.
+    /// The text is not a join token: it lacks the `kjt1.` prefix.
+    #[error("not a kubetrust join token (they start with \"kjt1.\"); it looks like {looks_like}")]
+    NotAJoinToken {
+        /// What the text looks like instead.
+        looks_like: &'static str,
+    },
+    /// A join token of a later format version than this library reads.
+    #[error(
+        "join token version {version} is not supported: this version of kubetrust reads version 1 (\"kjt1.\")"
+    )]
+    JoinTokenVersion {
+        /// The version digits after `kjt`.
+        version: String,
+    },
+    /// A join token with too few `.`-separated fields.
+    #[error(
+        "malformed join token: {found} field(s), expected kjt1.<token id>.<token secret>.<pins>[.<host:port>]"
+    )]
+    JoinTokenFields {
+        /// How many fields it has.
+        found: usize,
+    },
+    /// The bootstrap token inside a join token is malformed.
+    #[error("malformed join token: its bootstrap token is invalid: {0}")]
+    JoinTokenBootstrapToken(#[source] kubetrust_bootstrap_token::Error),
+    /// The pins field of a join token is malformed.
+    #[error("malformed join token: its pins field is {reason}")]
+    JoinTokenPins {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The endpoint of a join token is not `host:port`. The endpoint is not repeated: it may
+    /// be the rest of a mistyped token.
+    #[error("malformed join token: its endpoint is not host:port: {reason}")]
+    JoinTokenEndpoint {
+        /// The rule it breaks.
+        reason: kubetrust_kubeadm_config::net::EndpointError,
+    },
+    /// A join needs an endpoint, and neither the join token nor the caller gave one.
+    #[error("the join token carries no API server endpoint: give the endpoint (host:port) with it")]
+    JoinTokenNoEndpoint,
+    /// A k3s token that k3s itself would refuse.
+    #[error("malformed k3s token: {reason}")]
+    K3sToken {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A k3s token without a CA hash cannot vouch for any CA.
+    #[error(
+        "the k3s token carries no CA hash, so it cannot say which CA to trust; use the full K10 token from the server's token file"
+    )]
+    K3sNoCaHash,
+    /// k3s `user:password` credentials are not a bootstrap token.
+    #[error(
+        "the k3s token's credentials are a k3s user:password, not a bootstrap token; create a bootstrap token (k3s token create) for kubeadm-style joins"
+    )]
+    K3sPasswordCredentials,
+    /// The CA bundle given with a k3s token holds no usable certificate.
+    #[error("the CA bundle for the k3s token is unusable: {0}")]
+    K3sCaBundle(#[source] kubetrust_pki::CertError),
+    /// The CA bundle is not the one the k3s token names (k3s's own text).
+    #[error("token CA hash does not match the Cluster CA certificate hash: {expected} != {found}")]
+    K3sCaHashMismatch {
+        /// The hash in the token.
+        expected: String,
+        /// The hash of the bundle given.
+        found: String,
+    },
+
     // Token discovery (feature `kube`).
     /// The API server endpoint is not `host:port` (checked before any I/O).
     #[cfg(feature = "kube")]

@@ -21,6 +21,8 @@ mod error;
 #[cfg(feature = "kube")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
 pub mod file;
+mod join_token;
+mod k3s_token;
 #[cfg(feature = "kube")]
 mod timing;
 #[cfg(feature = "kube")]
@@ -31,6 +33,8 @@ mod validate;
 
 pub use config::{DEFAULT_DISCOVERY_TIMEOUT, DiscoveryConfig, DiscoveryMethod};
 pub use error::Error;
+pub use join_token::{JOIN_TOKEN_PREFIX, JoinToken, MAX_JOIN_TOKEN_PINS};
+pub use k3s_token::{K3sCredentials, K3sToken};
 #[cfg(feature = "kube")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
 pub use timing::{DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_INTERVAL, DEFAULT_TIMEOUT, Timing};

@@ -40,6 +40,11 @@ impl CaCertHash {
         Ok(certs.iter().map(Self::of_certificate).collect())
     }
 
+    /// A pin from its 32 hash bytes (as carried in a join token).
+    pub const fn from_bytes(digest: [u8; 32]) -> Self {
+        Self(digest)
+    }
+
     /// The 32 hash bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
