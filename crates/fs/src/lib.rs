@@ -87,6 +87,9 @@ pub struct NewFile<'a> {
 /// [`recover`] completes. On an error nothing more is created; files already linked stay, each
 /// one complete.
 pub fn write_new_all(files: &[NewFile<'_>]) -> Result<(), Error> {
+    if files.is_empty() {
+        return Ok(());
+    }
     let temps = write_temps(files)?;
     let commit = commit_moves(Move::Link, &temps, files)?;
     let linked = temps.iter().zip(files).try_for_each(|(temp, file)| {
@@ -107,6 +110,9 @@ pub fn write_new_all(files: &[NewFile<'_>]) -> Result<(), Error> {
 /// across a crash, as for [`write_new_all`]: a crash between two renames leaves a commit
 /// record that [`recover`] completes. On an error before the renames, nothing is replaced.
 pub fn write_atomic_all(files: &[NewFile<'_>]) -> Result<(), Error> {
+    if files.is_empty() {
+        return Ok(());
+    }
     let temps = write_temps(files)?;
     let commit = commit_moves(Move::Rename, &temps, files)?;
     let renamed = temps.into_iter().zip(files).try_for_each(|(temp, file)| {
