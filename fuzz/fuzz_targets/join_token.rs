@@ -13,7 +13,10 @@ const BUNDLE: &[u8] = include_bytes!("../../testdata/discovery/ca-bundle.pem");
 
 /// A token-shaped secret: 16 of `[a-z0-9]` (shorter strings occur in any message).
 fn token_shaped(secret: &str) -> bool {
-    secret.len() == 16 && secret.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    secret.len() == 16
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -41,7 +44,10 @@ fuzz_target!(|data: &[u8]| {
     let credentials = text
         .strip_prefix("K10")
         .map_or(text, |rest| rest.split_once("::").map_or(rest, |(_, c)| c));
-    let k3s_secret = credentials.split_once('.').map(|(_, s)| s).filter(|s| token_shaped(s));
+    let k3s_secret = credentials
+        .split_once('.')
+        .map(|(_, s)| s)
+        .filter(|s| token_shaped(s));
     match text.parse::<K3sToken>() {
         Ok(token) => {
             if let Some(secret) = k3s_secret {
