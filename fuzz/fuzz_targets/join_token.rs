@@ -5,7 +5,7 @@
 #![no_main]
 
 use kubetrust_bootstrap_token::BootstrapToken;
-use kubetrust_discovery::{JoinToken, K3sToken};
+use kubetrust_discovery::{JoinToken, K3sCredentials, K3sToken};
 use libfuzzer_sys::fuzz_target;
 
 /// The vector CA bundle: two certificates (P-256, RSA-2048).
@@ -40,18 +40,27 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    // A k3s token's bootstrap-token secret: in its credentials.
+    // A k3s token's bootstrap-token secret (a password is checked through the exact `Debug`).
     let credentials = text
         .strip_prefix("K10")
         .map_or(text, |rest| rest.split_once("::").map_or(rest, |(_, c)| c));
     let k3s_secret = credentials
-        .split_once('.')
-        .map(|(_, s)| s)
-        .filter(|s| token_shaped(s));
+        .parse::<BootstrapToken>()
+        .ok()
+        .and_then(|_| credentials.split_once('.').map(|(_, secret)| secret));
     match text.parse::<K3sToken>() {
         Ok(token) => {
-            if let Some(secret) = k3s_secret {
-                assert!(!format!("{token:?}").contains(secret));
+            let shown = format!("{token:?}");
+            // The CA hash is shown; it may, by chance, spell the secret.
+            if let Some(secret) = k3s_secret.filter(|s| !token.ca_hash().is_some_and(|h| h.contains(s))) {
+                assert!(!shown.contains(secret));
+            }
+            if let K3sCredentials::Password { user, .. } = token.credentials() {
+                let expected = format!(
+                    "K3sToken {{ ca_hash: {:?}, credentials: Password {{ user: {user:?}, password: \"[redacted]\" }} }}",
+                    token.ca_hash()
+                );
+                assert_eq!(shown, expected);
             }
             if let Ok(join) = token.to_join_token(BUNDLE) {
                 assert_eq!(token.ca_hash(), K3sToken::hash_ca(BUNDLE).ok().as_deref());
