@@ -2,12 +2,15 @@
 
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::time::SystemTime;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use clap::{Args, Subcommand};
-use kubetrust::pki::expiration::DurationStyle;
+use kubetrust::pki::expiration::{DurationStyle, short_human_duration};
+use kubetrust::pki::kubeadm_config::KubeadmConfig;
 use kubetrust::pki::renew::{RenewTarget, SanChange};
+use kubetrust::pki::renewal::{self, KeyChoice};
+use kubetrust::pki::tabwriter::tabwrite;
 use kubetrust::pki::tree::{self, TreeConfig};
 use kubetrust::pki::upload_certs::CertificateKey;
 use kubetrust::pki::{CaCertHash, Dirs, KeyAlgorithm, external, inventory, renew};
@@ -23,6 +26,12 @@ pub(crate) enum Command {
     CheckExpiration(CheckArgs),
     /// Re-issue a certificate (or `all`) from the CA on disk, keeping its names and usages.
     Renew(RenewArgs),
+    /// Plan the renewal of every certificate that expires within a window: the files each
+    /// renewal writes, its key, the components to restart (`-o json` writes a plan for `apply`).
+    Plan(PlanArgs),
+    /// Carry out a plan written by `certs plan -o json`, renewing only certificates that have
+    /// not changed since.
+    Apply(ApplyArgs),
     /// Write keys and CSRs for an external CA, as `kubeadm certs generate-csr`.
     GenerateCsr(GenerateCsrArgs),
     /// Print the `sha256:` public-key pin of every certificate in a file.
@@ -97,6 +106,37 @@ pub(crate) struct RenewArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// Renew what expires within this long (a Go duration, or days as `30d`).
+    #[arg(long, value_name = "DURATION")]
+    within: String,
+    /// Re-issue the certificates for the keys they have instead of new keys.
+    #[arg(long)]
+    reuse_keys: bool,
+    #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
+    dirs: DirArgs,
+    /// Output format: a table, or the plan as JSON (what `certs apply` reads).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    /// The plan (`certs plan -o json > PLANFILE`).
+    #[arg(value_name = "PLANFILE")]
+    plan: PathBuf,
+    #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
+    dirs: DirArgs,
+    /// Check every renewal against the files and print what would happen; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct GenerateCsrArgs {
     #[command(flatten)]
     config: ConfigArg,
@@ -127,6 +167,8 @@ impl Command {
             Self::Init(args) => args.run(),
             Self::CheckExpiration(args) => args.run(),
             Self::Renew(args) => args.run(),
+            Self::Plan(args) => args.run(),
+            Self::Apply(args) => args.run(),
             Self::GenerateCsr(args) => args.run(),
             Self::CaCertHash(args) => {
                 let pins = CaCertHash::of_pem_bundle(
@@ -226,7 +268,7 @@ impl CheckArgs {
 
 /// kubeadm reads `etcd.external` from its config; without one, an etcd dir without a CA
 /// certificate means external etcd.
-fn external_etcd(cert_dir: &std::path::Path) -> bool {
+fn external_etcd(cert_dir: &Path) -> bool {
     !cert_dir.join("etcd/ca.crt").exists()
 }
 
@@ -235,10 +277,7 @@ impl RenewArgs {
         let now = SystemTime::now();
         let file = self.config.load()?;
         let cert_dir = self.dirs.cert_dir(file.as_ref());
-        let mut config = match &file {
-            Some(file) => file.tree.clone(),
-            None => TreeConfig::default().with_external_etcd(external_etcd(&cert_dir)),
-        };
+        let mut config = renewal_config(file.as_ref(), &cert_dir);
         if let Some(algorithm) = self.encryption_algorithm {
             config.encryption_algorithm = algorithm;
         }
@@ -267,6 +306,121 @@ impl RenewArgs {
     }
 }
 
+/// The tree config `renew`, `plan` and `apply` work with: --config's, else kubeadm's defaults
+/// (with external etcd when the cert dir has no etcd CA).
+fn renewal_config(file: Option<&KubeadmConfig>, cert_dir: &Path) -> TreeConfig {
+    match file {
+        Some(file) => file.tree.clone(),
+        None => TreeConfig::default().with_external_etcd(external_etcd(cert_dir)),
+    }
+}
+
+/// `30d` (days, as people write renewal windows) or a Go duration (`720h`).
+fn window(text: &str) -> Result<Duration, String> {
+    let days = text.strip_suffix('d').and_then(|d| d.parse::<u64>().ok());
+    match days {
+        Some(days) => Ok(Duration::from_secs(days.saturating_mul(24 * 3600))),
+        None => {
+            kubetrust::kubeadm_config::parse_duration(text).map_err(|e| format!("--within {text:?}: {e}"))
+        }
+    }
+}
+
+impl PlanArgs {
+    fn run(self) -> CommandResult {
+        let now = SystemTime::now();
+        let within = window(&self.within)?;
+        let file = self.config.load()?;
+        let cert_dir = self.dirs.cert_dir(file.as_ref());
+        let config = renewal_config(file.as_ref(), &cert_dir);
+        let dirs = Dirs::new(cert_dir, self.dirs.kubeconfig_dir);
+        let report = inventory::check_expiration(&dirs, &config, None, now);
+        let key = if self.reuse_keys {
+            KeyChoice::Reuse
+        } else {
+            KeyChoice::New
+        };
+        let plan = renewal::plan_renewal(&report, &dirs, &config, now, within, key);
+        let text = match self.output {
+            Output::Json => serde_json::to_string_pretty(&plan)? + "\n",
+            Output::Text => plan_text(&plan),
+        };
+        Ok(std::io::stdout().lock().write_all(text.as_bytes())?)
+    }
+}
+
+fn plan_text(plan: &renewal::RenewalPlan) -> String {
+    let mut table = String::from("RENEW\tEXPIRES\tCA\tKEY\tFILES\tRESTART\n");
+    for r in &plan.renewals {
+        let expires = if r.expired {
+            format!("{} (expired)", r.not_after)
+        } else {
+            r.not_after.clone()
+        };
+        let key = match r.key {
+            KeyChoice::New => "new",
+            _ => "kept",
+        };
+        let files: Vec<String> = r.files.iter().map(|f| f.display().to_string()).collect();
+        let reload = if r.reload.is_empty() {
+            "-".to_owned()
+        } else {
+            r.reload.join(",")
+        };
+        table.push_str(&format!(
+            "{}\t{expires}\t{}\t{key}\t{}\t{reload}\n",
+            r.name,
+            r.ca,
+            files.join(",")
+        ));
+    }
+    let mut out = tabwrite(&table, 0, 3);
+    if plan.renewals.is_empty() {
+        out = format!(
+            "Nothing expires within {}.\n",
+            short_human_duration(i64::try_from(plan.window_seconds).unwrap_or(i64::MAX))
+        );
+    }
+    for n in &plan.not_renewed {
+        out.push_str(&format!("not renewed: {}: {}\n", n.name, n.reason));
+    }
+    if !plan.reload.is_empty() {
+        out.push_str(&format!("After applying, restart: {}\n", plan.reload.join(", ")));
+    }
+    out
+}
+
+impl ApplyArgs {
+    fn run(self) -> CommandResult {
+        let text = std::fs::read(&self.plan).map_err(|e| read_error(&self.plan, e))?;
+        let plan: renewal::RenewalPlan = serde_json::from_slice(&text)
+            .map_err(|e| format!("{}: not a renewal plan: {e}", self.plan.display()))?;
+        let file = self.config.load()?;
+        let cert_dir = self.dirs.cert_dir(file.as_ref());
+        let config = renewal_config(file.as_ref(), &cert_dir);
+        let dirs = Dirs::new(cert_dir, self.dirs.kubeconfig_dir);
+        let applied = renewal::apply(&plan, &dirs, &config, SystemTime::now(), self.dry_run)?;
+        let mut changed = 0;
+        for outcome in &applied {
+            match outcome {
+                renewal::Applied::Renewed(done) => println!("{}", done.message),
+                renewal::Applied::Changed { name, found } => {
+                    changed += 1;
+                    println!("{name} skipped: it changed since the plan was made ({found})");
+                }
+                _ => {}
+            }
+        }
+        if !self.dry_run && applied.len() > changed && !plan.reload.is_empty() {
+            println!(
+                "\nDone. Restart {} so that they use the new certificates.",
+                plan.reload.join(", ")
+            );
+        }
+        Ok(())
+    }
+}
+
 impl GenerateCsrArgs {
     fn run(self) -> CommandResult {
         let file = self.config.load()?;
@@ -284,6 +438,6 @@ impl GenerateCsrArgs {
     }
 }
 
-pub(crate) fn read_error(path: &std::path::Path, e: std::io::Error) -> String {
+pub(crate) fn read_error(path: &Path, e: std::io::Error) -> String {
     format!("cannot read {}: {e}", path.display())
 }

@@ -612,3 +612,81 @@ fn config_errors_and_missing_node_facts() {
     );
     assert!(!cwd.join("pki").exists(), "nothing written");
 }
+
+/// `certs plan` lists what expires within the window with its files and restarts; `-o json`
+/// is a plan that `certs apply` carries out once (a dry run writes nothing; applied again,
+/// every renewal is skipped as changed); the renewed certificates chain to the CA (openssl).
+#[test]
+fn plan_then_apply_renews_once_and_openssl_verifies_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let dirs = ["--cert-dir", "pki", "--kubeconfig-dir", "kube"];
+    let args = |extra: &[&'static str]| -> Vec<&'static str> {
+        let mut args = vec!["certs"];
+        args.extend(extra);
+        args.extend(dirs);
+        args
+    };
+
+    let (table, _) = ok(&args(&["plan", "--within", "30d"]), dir.path());
+    assert_eq!(table, "Nothing expires within 30d.\n");
+    let (table, _) = ok(&args(&["plan", "--within", "400d"]), dir.path());
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("RENEW") && lines[0].contains("RESTART"),
+        "{table}"
+    );
+    let apiserver = lines.iter().find(|l| l.starts_with("apiserver ")).unwrap();
+    assert!(
+        apiserver.contains("pki/apiserver.crt,pki/apiserver.key") && apiserver.ends_with("kube-apiserver"),
+        "{apiserver}"
+    );
+    assert!(
+        table.ends_with(
+            "After applying, restart: etcd, kube-apiserver, kube-controller-manager, kube-scheduler\n"
+        ),
+        "{table}"
+    );
+
+    let (json, _) = ok(&args(&["plan", "--within", "400d", "-o", "json"]), dir.path());
+    std::fs::write(dir.path().join("plan.json"), &json).unwrap();
+    let crt = dir.path().join("pki/apiserver.crt");
+    let before = std::fs::read(&crt).unwrap();
+    let (dry, _) = ok(&args(&["apply", "plan.json", "--dry-run"]), dir.path());
+    assert!(
+        dry.contains("certificate for serving the Kubernetes API would be renewed (dry run)"),
+        "{dry}"
+    );
+    assert_eq!(std::fs::read(&crt).unwrap(), before, "a dry run writes nothing");
+
+    let (done, _) = ok(&args(&["apply", "plan.json"]), dir.path());
+    assert!(
+        done.contains("certificate for serving the Kubernetes API renewed"),
+        "{done}"
+    );
+    assert!(done.ends_with("Restart etcd, kube-apiserver, kube-controller-manager, kube-scheduler so that they use the new certificates.\n"), "{done}");
+    assert_ne!(std::fs::read(&crt).unwrap(), before);
+    let verify = std::process::Command::new("openssl")
+        .args(["verify", "-CAfile", "pki/ca.crt", "pki/apiserver.crt"])
+        .current_dir(dir.path())
+        .output();
+    match verify {
+        Ok(out) => assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr)),
+        Err(_) if std::env::var_os("CI").is_some() => panic!("openssl is required under CI"),
+        Err(_) => eprintln!("skipped the openssl check: openssl not found"),
+    }
+
+    let (again, _) = ok(&args(&["apply", "plan.json"]), dir.path());
+    assert!(
+        again
+            .lines()
+            .all(|l| l.contains("skipped: it changed since the plan was made")),
+        "{again}"
+    );
+
+    let err = fails(&args(&["plan", "--within", "soon"]), dir.path(), 1);
+    assert!(err.contains("--within \"soon\""), "{err}");
+    std::fs::write(dir.path().join("junk.json"), "{}").unwrap();
+    let err = fails(&args(&["apply", "junk.json"]), dir.path(), 1);
+    assert!(err.contains("junk.json: not a renewal plan"), "{err}");
+}

@@ -333,6 +333,12 @@ pub enum Error {
         /// Each certificate or kubeconfig name with what is wrong with it.
         problems: Vec<(&'static str, ImportProblem)>,
     },
+    /// A renewal plan (`certs apply PLANFILE`) that is not one this version reads.
+    #[error("invalid renewal plan: {reason}")]
+    InvalidRenewalPlan {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// `renew` of a name that is not a renewable certificate.
     #[error(
         "{name:?} cannot be renewed: CAs and kubelet.conf are not renewable; renewable names: {renewable}"

@@ -48,7 +48,7 @@ pub fn create(
                     .is_err()
             })
             .count();
-        keys.reserve(plan.keys_to_create() + missing_kubeconfigs)?;
+        keys.reserve(plan.keys_to_create() + missing_kubeconfigs);
     }
     let tree = tree::carry_out(plan, config, now, &mut keys)?;
     let kubeconfigs = kubeconfigs::create_with(dirs, config, files, now, &mut keys)?;

@@ -17,6 +17,7 @@
 //! | [`CaCertHash`] | `sha256:` public-key pins |
 //! | [`inventory`], [`expiration`] | `check-expiration`: rows, problems, kubeadm's table and JSON |
 //! | [`renew`] | renew one or all, optionally changing SANs |
+//! | [`renewal`] | the renewal planner: what expires within a window, what renewing writes, who must reload; `apply` |
 //! | [`external`] | `generate-csr` layout and importing externally signed certificates |
 //! | [`upload_certs`] | the AES-GCM `kubeadm-certs` Secret |
 //! | [`tabwriter`] | Go's `text/tabwriter` as kubeadm's tables use it |
@@ -54,6 +55,7 @@ mod pin;
 mod profile;
 mod read;
 pub mod renew;
+pub mod renewal;
 mod san;
 pub mod tabwriter;
 pub mod tree;

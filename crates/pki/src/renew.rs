@@ -8,8 +8,11 @@ use std::time::SystemTime;
 use kubetrust_fs::{Mode, NewFile};
 
 use crate::kubeconfigs::{EmbeddedClient, KUBECONFIG_FILES, KubeconfigSpec};
+use crate::renewal::KeyChoice;
 use crate::tree::{CLUSTER_CA, CertSpec, TreeConfig, load_ca};
-use crate::{AltNames, CertProfile, Certificate, CertificateAuthority, Dirs, Error, Validity, read};
+use crate::{
+    AltNames, CertProfile, Certificate, CertificateAuthority, Dirs, Error, PrivateKey, Validity, read,
+};
 
 /// What `renew` did with one name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +22,8 @@ pub enum RenewStatus {
     Renewed,
     /// The file does not exist (not an error, as in kubeadm).
     Missing,
+    /// A dry run found it would be renewed.
+    WouldRenew,
     /// The issuing CA has no key here: its owner must renew.
     ExternalCa {
         /// The CA's file base name (`ca`, `front-proxy-ca`, `etcd/ca`).
@@ -36,6 +41,22 @@ pub struct RenewOutcome {
     pub status: RenewStatus,
     /// kubeadm's line: `<long name> renewed`, `MISSING! <long name>`, ...
     pub message: String,
+}
+
+impl RenewOutcome {
+    /// What a dry run says of a renewal that would go ahead.
+    pub(crate) fn dry_run(target: &RenewTarget) -> Self {
+        let long_name = match target {
+            RenewTarget::Certificate { spec, .. } => spec.long_name,
+            RenewTarget::Kubeconfig(spec) => spec.long_name,
+            RenewTarget::All => "all",
+        };
+        outcome(
+            target.name(),
+            RenewStatus::WouldRenew,
+            format!("{long_name} would be renewed (dry run)"),
+        )
+    }
 }
 
 /// SANs to add to or remove from a serving certificate while renewing it.
@@ -171,10 +192,24 @@ pub fn renew(
         one if !renewable.iter().any(|r| r.name() == one.name()) => {
             Err(not_renewable(one.name(), &renewable))
         }
+        one => renew_one(dirs, one, config, now, KeyChoice::New).map(|o| vec![o]),
+    }
+}
+
+/// Renews one certificate or kubeconfig (not `All`), with a new key or the one it has.
+pub(crate) fn renew_one(
+    dirs: &Dirs,
+    target: &RenewTarget,
+    config: &TreeConfig,
+    now: SystemTime,
+    key: KeyChoice,
+) -> Result<RenewOutcome, Error> {
+    match target {
         RenewTarget::Certificate { spec, san_change } => {
-            renew_certificate(&dirs.cert_dir, spec, san_change, config, now).map(|o| vec![o])
+            renew_certificate(&dirs.cert_dir, spec, san_change, config, now, key)
         }
-        RenewTarget::Kubeconfig(spec) => renew_kubeconfig(dirs, spec, config, now).map(|o| vec![o]),
+        RenewTarget::Kubeconfig(spec) => renew_kubeconfig(dirs, spec, config, now, key),
+        RenewTarget::All => Err(not_renewable("all", &renewable(config))),
     }
 }
 
@@ -185,6 +220,7 @@ fn renew_certificate(
     san_change: &SanChange,
     config: &TreeConfig,
     now: SystemTime,
+    key_choice: KeyChoice,
 ) -> Result<RenewOutcome, Error> {
     let path = spec.cert_path(cert_dir);
     let ca = match signing_ca(spec.name, spec.long_name, &path, spec.issuer(), cert_dir)? {
@@ -194,21 +230,27 @@ fn renew_certificate(
     let current = read::certificate(&path)?;
     let mut profile = profile_of(&current, config, now);
     profile.alt_names = san_change.apply(&profile.alt_names, &format!("{}.crt", spec.base_name))?;
-    let (cert, key) = ca.issue_with_new_key(&profile, config.encryption_algorithm)?;
-    // One batch: a crash between the two renames is completed by the next recover().
-    let (cert_pem, key_pem) = (cert.to_pem(), key.to_pem());
-    kubetrust_fs::write_atomic_all(&[
-        NewFile {
-            path: &path,
-            contents: cert_pem.as_bytes(),
-            mode: Mode::PUBLIC,
-        },
-        NewFile {
-            path: &spec.key_path(cert_dir),
-            contents: key_pem.as_bytes(),
-            mode: Mode::PRIVATE,
-        },
-    ])?;
+    if key_choice == KeyChoice::Reuse {
+        let key = PrivateKey::from_file(&spec.key_path(cert_dir))?;
+        let cert = ca.issue(&profile, key.public_key_der())?;
+        kubetrust_fs::write_atomic(&path, cert.to_pem().as_bytes(), Mode::PUBLIC)?;
+    } else {
+        let (cert, key) = ca.issue_with_new_key(&profile, config.encryption_algorithm)?;
+        // One batch: a crash between the two renames is completed by the next recover().
+        let (cert_pem, key_pem) = (cert.to_pem(), key.to_pem());
+        kubetrust_fs::write_atomic_all(&[
+            NewFile {
+                path: &path,
+                contents: cert_pem.as_bytes(),
+                mode: Mode::PUBLIC,
+            },
+            NewFile {
+                path: &spec.key_path(cert_dir),
+                contents: key_pem.as_bytes(),
+                mode: Mode::PRIVATE,
+            },
+        ])?;
+    }
     Ok(outcome(
         spec.name,
         RenewStatus::Renewed,
@@ -221,6 +263,7 @@ fn renew_kubeconfig(
     spec: &'static KubeconfigSpec,
     config: &TreeConfig,
     now: SystemTime,
+    key_choice: KeyChoice,
 ) -> Result<RenewOutcome, Error> {
     let path = dirs.kubeconfig_dir.join(spec.file_name);
     let ca = match signing_ca(spec.file_name, spec.long_name, &path, &CLUSTER_CA, &dirs.cert_dir)? {
@@ -233,8 +276,14 @@ fn renew_kubeconfig(
     }
     let chain = client.certificate_chain()?;
     let current = chain.first().ok_or(Error::NoEmbeddedClientCertificate { path })?;
-    let (cert, key) =
-        ca.issue_with_new_key(&profile_of(current, config, now), config.encryption_algorithm)?;
+    let profile = profile_of(current, config, now);
+    let (cert, key) = match key_choice {
+        KeyChoice::Reuse => {
+            let key = client.private_key()?;
+            (ca.issue(&profile, key.public_key_der())?, key)
+        }
+        KeyChoice::New => ca.issue_with_new_key(&profile, config.encryption_algorithm)?,
+    };
     client.replace(&cert, &key, ca.certificate());
     client.save()?;
     Ok(outcome(

@@ -159,7 +159,7 @@ pub(crate) fn create_with(
         return Ok(items);
     }
     let ca = load_ca(&CLUSTER_CA, &dirs.cert_dir)?;
-    keys.reserve(to_create)?;
+    keys.reserve(to_create);
     let mut written = Vec::new();
     for (item, spec) in items.iter().zip(files).filter(|(item, _)| is_create(item)) {
         let request = UserKubeconfig {

@@ -227,7 +227,7 @@ pub(crate) fn carry_out(
     if plan.refusals().next().is_some() {
         return Err(Error::TreeRefused { plan: Box::new(plan) });
     }
-    keys.reserve(plan.keys_to_create())?;
+    keys.reserve(plan.keys_to_create());
 
     let mut files: Vec<(PathBuf, Vec<u8>, Mode)> = Vec::new();
     // CAs created now, or loaded from disk when a leaf of theirs is created.
