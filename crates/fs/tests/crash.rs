@@ -43,6 +43,15 @@ fn pair(dir: &Path) -> [PathBuf; 2] {
     [dir.join("server.crt"), dir.join("etcd").join("server.key")]
 }
 
+/// The same version of both files of a pair, as one batch.
+fn batch<'a>(a: &'a Path, b: &'a Path, bytes: &'a [u8], mode: Mode) -> [NewFile<'a>; 2] {
+    [a, b].map(|path| NewFile {
+        path,
+        contents: bytes,
+        mode,
+    })
+}
+
 fn child(path: &Path, kind: &str) -> ! {
     let mut n: u8 = 0;
     loop {
@@ -51,37 +60,14 @@ fn child(path: &Path, kind: &str) -> ! {
             "single" => write_atomic(path, &bytes, mode),
             "pair" => {
                 let [a, b] = pair(path);
-                write_atomic_all(&[
-                    NewFile {
-                        path: &a,
-                        contents: &bytes,
-                        mode,
-                    },
-                    NewFile {
-                        path: &b,
-                        contents: &bytes,
-                        mode,
-                    },
-                ])
+                write_atomic_all(&batch(&a, &b, &bytes, mode))
             }
             _ => {
                 // A fresh directory per batch: `write_new_all` never replaces.
                 let dir = path.join(n.to_string());
                 let [a, b] = pair(&dir);
-                create_dir_all(&dir.join("etcd"), Mode::PUBLIC_DIR).and_then(|()| {
-                    write_new_all(&[
-                        NewFile {
-                            path: &a,
-                            contents: &bytes,
-                            mode,
-                        },
-                        NewFile {
-                            path: &b,
-                            contents: &bytes,
-                            mode,
-                        },
-                    ])
-                })
+                create_dir_all(&dir.join("etcd"), Mode::PUBLIC_DIR)
+                    .and_then(|()| write_new_all(&batch(&a, &b, &bytes, mode)))
             }
         };
         if let Err(e) = written {
