@@ -41,6 +41,7 @@
 mod builders;
 mod error;
 mod fast_yaml;
+mod general_yaml;
 mod json;
 #[cfg(feature = "kube")]
 mod kube;

@@ -132,12 +132,10 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
     } else if let Some(value) = crate::fast_yaml::parse(text) {
         value
     } else {
-        serde_saphyr::from_str_with_options::<Option<Value>>(text, yaml_options())
-            .map_err(|e| Error::Syntax {
-                source_name: source.clone(),
-                message: e.to_string(),
-            })?
-            .unwrap_or(Value::Null)
+        crate::general_yaml::parse(text).map_err(|e| Error::Syntax {
+            source_name: source.clone(),
+            message: e.to_string(),
+        })?
     };
     let mut value = value;
     whole_floats_as_integers(&mut value);
@@ -168,15 +166,6 @@ fn parse(bytes: &[u8], source: &Source) -> Result<Config, Error> {
             message: without_value(inner),
         }
     })
-}
-
-/// No source snippets in errors: the offending line may hold a token or a key. A repeated
-/// mapping key is no error: go-yaml (kubectl's) keeps the last value.
-fn yaml_options() -> serde_saphyr::Options {
-    let mut options = serde_saphyr::Options::default();
-    options.with_snippet = false;
-    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
-    options
 }
 
 /// serde's type errors quote the offending value (`invalid type: string "…", expected …`).

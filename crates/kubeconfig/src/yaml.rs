@@ -481,7 +481,7 @@ fn number(n: &Number) -> String {
 
 /// Whether go-yaml v2 resolves `s`, written plain, to a string (not a bool, null, number,
 /// timestamp or merge key).
-fn resolves_to_string(s: &str) -> bool {
+pub(crate) fn resolves_to_string(s: &str) -> bool {
     const WORDS: [&str; 39] = [
         "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no", "No", "NO",
         "false", "False", "FALSE", "off", "Off", "OFF", "", "~", "null", "Null", "NULL", ".nan", ".NaN",
@@ -534,11 +534,49 @@ fn is_decimal_float(s: &str) -> bool {
 }
 
 /// An integer literal as go-yaml reads one: Go's `ParseInt(s, 0, 64)`, else `ParseUint`, else
-/// (when that overflowed) `big.Int`: optional sign, then `0x`/`0o`/`0b` digits, `0` and octal
-/// digits, or decimal digits. A signed literal must fit in an i64 (`ParseUint` takes no sign);
-/// decimal-looking ones that do not are floats anyway.
+/// (when that overflowed) `big.Int`. A signed literal must fit in an i64 (`ParseUint` takes no
+/// sign); decimal-looking ones that do not are floats anyway.
 fn is_go_integer(s: &str) -> bool {
-    let signed = s.starts_with(['+', '-']);
+    match go_integer_literal(s) {
+        Some(literal) => literal.sign.is_none() || literal.to_i64().is_some(),
+        None => false,
+    }
+}
+
+/// The number go-yaml v2 reads from the plain scalar `s`, when it reads one that JSON holds.
+pub(crate) fn go_number(s: &str) -> Option<Number> {
+    if resolves_to_string(s) || is_timestamp(s) {
+        return None;
+    }
+    let plain: String = s.chars().filter(|&c| c != '_').collect();
+    if let Some(literal) = go_integer_literal(&plain) {
+        return match literal.to_i64() {
+            Some(int) => Some(int.into()),
+            None if literal.sign.is_none() => u64::from_str_radix(&literal.digits, literal.radix)
+                .ok()
+                .map(Number::from),
+            None => None,
+        };
+    }
+    Number::from_f64(plain.parse().ok()?)
+}
+
+/// Optional sign, then `0x`/`0o`/`0b` and digits, `0` and octal digits, or decimal digits.
+struct GoIntegerLiteral {
+    sign: Option<char>,
+    digits: String,
+    radix: u32,
+}
+
+impl GoIntegerLiteral {
+    fn to_i64(&self) -> Option<i64> {
+        let minus = if self.sign == Some('-') { "-" } else { "" };
+        i64::from_str_radix(&format!("{minus}{}", self.digits), self.radix).ok()
+    }
+}
+
+fn go_integer_literal(s: &str) -> Option<GoIntegerLiteral> {
+    let sign = s.chars().next().filter(|c| matches!(c, '+' | '-'));
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let lower = body.to_ascii_lowercase();
     let (digits, radix) = if let Some(d) = lower.strip_prefix("0x") {
@@ -553,8 +591,11 @@ fn is_go_integer(s: &str) -> bool {
         (lower.as_str(), 10)
     };
     let well_formed = !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
-    let sign = if s.starts_with('-') { "-" } else { "" };
-    well_formed && (!signed || i64::from_str_radix(&format!("{sign}{digits}"), radix).is_ok())
+    well_formed.then(|| GoIntegerLiteral {
+        sign,
+        digits: digits.to_owned(),
+        radix,
+    })
 }
 
 /// go-yaml's base-60 floats (`1:20`, `-3:25:45.5`), quoted for YAML 1.1 readers.

@@ -453,3 +453,84 @@ fn yaml_1_1_line_breaks_read_back_the_same_everywhere() {
         serde_json::json!(args)
     );
 }
+
+/// Plain scalars that YAML readers type differently: go-yaml v2 (kubectl) knows booleans only in
+/// three letter cases (`no`, `No`, `NO`; `nO` is a string) and its own number forms. Whatever
+/// kubectl reads, we read, and what we then save reads back the same (a fuzzing finding: `nO`
+/// was false to us, a string to kubectl and to our writer).
+#[test]
+fn kubectl_types_plain_scalars_as_we_do() {
+    let Some(kubectl) = kubectl() else { return };
+    let scalars = [
+        "nO",
+        "yES",
+        "oN",
+        "oFF",
+        "tRUE",
+        "fALSE",
+        "Y",
+        "n",
+        "no",
+        "No",
+        "NO",
+        "yes",
+        "Yes",
+        "on",
+        "Off",
+        "True",
+        "FALSE",
+        "y",
+        "12",
+        "-7",
+        "0x1F",
+        "0o17",
+        "017",
+        "1_000",
+        "+3",
+        "1.5",
+        ".5",
+        "1e3",
+        "0b101",
+        "12:30",
+        "1.0",
+        "~",
+        "null",
+        "2024-01-02",
+        "08",
+        "-017",
+        "0O17",
+        "0X1f",
+        "1__0",
+        "+.5",
+        "1e",
+        "0x_1",
+    ];
+    let mut document = String::from(
+        "clusters:\n- name: c\n  cluster:\n    server: https://h\n    extensions:\n    - name: e\n      extension:\n",
+    );
+    for (i, scalar) in scalars.iter().enumerate() {
+        document.push_str(&format!("        k{i:02}: {scalar}\n"));
+    }
+    // A flow collection sends the whole file through the general YAML reader.
+    document.push_str("        flow: {a: nO, b: [yES, no]}\n");
+    document.push_str("        tagged: !!str 017\n        anchored: &n 0O17\n        alias: *n\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scalars.yaml");
+    std::fs::write(&path, &document).unwrap();
+
+    let ours = Config::from_file(&path).unwrap();
+    let extension = |view: &Value| view["clusters"][0]["cluster"]["extensions"][0]["extension"].clone();
+    let theirs = extension(&kubectl_view(&kubectl, &path, &[]));
+    assert_eq!(
+        theirs["flow"],
+        serde_json::json!({"a": "nO", "b": ["yES", false]})
+    );
+    assert_eq!(theirs["k00"], "nO", "kubectl's reading");
+    assert_eq!((&theirs["tagged"], &theirs["alias"]), (&"017".into(), &15.into()));
+    assert_eq!(extension(&our_view(&ours, ViewOptions::default())), theirs);
+
+    let saved = dir.path().join("saved.yaml");
+    ours.save(&saved).unwrap();
+    assert_eq!(Config::from_file(&saved).unwrap(), ours);
+    assert_eq!(extension(&kubectl_view(&kubectl, &saved, &[])), theirs);
+}

@@ -27,6 +27,7 @@ fn text() -> impl Strategy<Value = String> {
             "", "true", "no", "y", "~", "null", "123", "0x1f", "1.5", "-", "- a", "---", "a: b", "#c",
             " lead", "trail ", "multi\nline", "tab\there", "\"quoted\"", "'single'", "\u{2028}", "\u{85}x",
             "\u{feff}bom", "é", "*alias", "&anchor", "!tag", "%", "@", "`", "{a}", "[b]", "<<", ".inf", "-.5",
+            "nO", "yES", "0O17", "017", "1_0",
         ])
         .prop_map(str::to_owned),
     ]
