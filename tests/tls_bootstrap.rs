@@ -16,12 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::certificates::v1::CertificateSigningRequest;
-use k8s_openapi::api::core::v1::{Node as NodeObject, NodeAddress, NodeStatus};
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{DeleteParams, ListParams};
 use kubetrust::bootstrap_token::api::disable_node_client_auto_approval;
 use kubetrust::csr_bootstrap::Error;
-use kubetrust::csr_bootstrap::client::{self, Options, Request};
+use kubetrust::csr_bootstrap::client::{self, Options};
 use kubetrust::csr_bootstrap::outcome::CsrState;
 use kubetrust::csr_bootstrap::policy::DENY_REASON;
 use kubetrust::csr_bootstrap::renew::{Credentials, Kind, KubeRenewer};
@@ -31,7 +30,7 @@ use kubetrust::discovery::token::TokenDiscovery;
 use kubetrust::discovery::{PinSet, Timing, Trust};
 use kubetrust::pki::{Certificate, KeyAlgorithm, PrivateKey};
 use kubetrust_testcp::Config;
-use support::{Cluster, Node, condition};
+use support::{Cluster, Node, address, condition};
 
 const BOOTSTRAP_USER: &str = "system:bootstrap:abcdef";
 
@@ -58,17 +57,6 @@ fn assert_timed_out_pending(error: &Error) {
         ),
         "{error:?}"
     );
-}
-
-/// `node`'s serving certificate request for `addresses`, checked against the plane's CA.
-fn serving_request<'a>(
-    cluster: &Cluster,
-    node: &Node,
-    key: &'a PrivateKey,
-    addresses: &[NodeAddress],
-) -> Request<'a> {
-    let ca = vec![cluster.plane.ca().certificate().clone()];
-    Request::kubelet_serving(&node.name, key, addresses, None, ca).unwrap()
 }
 
 /// The leaf of `kubelet-client-current.pem`, checked to chain to the plane's CA.
@@ -431,32 +419,6 @@ async fn a_short_lived_certificate_is_rotated_through_selfnodeclient() {
     as_node.list(&ListParams::default()).await.unwrap();
 }
 
-/// A bootstrapped node whose Node object lists `addresses`, and a client as that node.
-async fn node_with_addresses(cluster: &Cluster, node: &Node, addresses: &[NodeAddress]) -> kube::Client {
-    node.join(cluster, short()).await.unwrap();
-    let nodes: Api<NodeObject> = Api::all(cluster.admin.clone());
-    let mut object = NodeObject::default();
-    object.metadata.name = Some(node.name.clone());
-    let created = nodes.create(&PostParams::default(), &object).await.unwrap();
-    let mut with_status = created;
-    with_status.status = Some(NodeStatus {
-        addresses: Some(addresses.to_vec()),
-        ..NodeStatus::default()
-    });
-    nodes
-        .replace_status(&node.name, &PostParams::default(), &with_status)
-        .await
-        .unwrap();
-    node.client().await
-}
-
-fn address(type_: &str, address: &str) -> NodeAddress {
-    NodeAddress {
-        type_: type_.into(),
-        address: address.into(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_secure_approver_approves_a_serving_certificate_for_the_nodes_addresses() {
     let cluster = Cluster::with_config(Config::default().with_serving_approver(true)).await;
@@ -465,10 +427,10 @@ async fn the_secure_approver_approves_a_serving_certificate_for_the_nodes_addres
         address("InternalIP", "10.0.0.12"),
         address("Hostname", "worker-12"),
     ];
-    let client = node_with_addresses(&cluster, &node, &addresses).await;
+    let client = node.with_addresses(&cluster, &addresses).await;
 
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let request = serving_request(&cluster, &node, &key, &addresses);
+    let request = node.serving_request(&cluster, &key, &addresses);
     let issued = client::request_certificate(&client, &request, &Options::default().with_timeout(short()))
         .await
         .unwrap();
@@ -507,11 +469,11 @@ async fn the_secure_approver_denies_a_serving_certificate_for_a_foreign_ip() {
         address("InternalIP", "10.0.0.13"),
         address("Hostname", "worker-13"),
     ];
-    let client = node_with_addresses(&cluster, &node, &own).await;
+    let client = node.with_addresses(&cluster, &own).await;
 
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
     let claimed = [own[0].clone(), address("InternalIP", "10.0.0.99")];
-    let request = serving_request(&cluster, &node, &key, &claimed);
+    let request = node.serving_request(&cluster, &key, &claimed);
     let error = client::request_certificate(&client, &request, &Options::default().with_timeout(short()))
         .await
         .unwrap_err();
@@ -533,7 +495,7 @@ async fn without_its_node_a_serving_csr_stays_pending() {
     node.join(&cluster, short()).await.unwrap();
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
     let addresses = [address("InternalIP", "10.0.0.14")];
-    let request = serving_request(&cluster, &node, &key, &addresses);
+    let request = node.serving_request(&cluster, &key, &addresses);
     let options = Options::default().with_timeout(Duration::from_millis(1500));
     let error = client::request_certificate(&node.client().await, &request, &options)
         .await
@@ -546,9 +508,9 @@ async fn by_default_serving_csrs_are_left_to_a_human() {
     let cluster = Cluster::start().await;
     let node = Node::new(15);
     let addresses = [address("InternalIP", "10.0.0.15")];
-    let client = node_with_addresses(&cluster, &node, &addresses).await;
+    let client = node.with_addresses(&cluster, &addresses).await;
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-    let request = serving_request(&cluster, &node, &key, &addresses);
+    let request = node.serving_request(&cluster, &key, &addresses);
     let options = Options::default().with_timeout(Duration::from_millis(1500));
     let error = client::request_certificate(&client, &request, &options)
         .await

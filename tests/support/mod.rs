@@ -12,16 +12,17 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::certificates::v1::{CertificateSigningRequest, CertificateSigningRequestCondition};
+use k8s_openapi::api::core::v1::{Node as NodeObject, NodeAddress, NodeStatus};
 use kube::Api;
 use kube::api::{ListParams, PostParams};
 use kubetrust::bootstrap_token::api::create_token;
 use kubetrust::bootstrap_token::{BootstrapToken, TokenSpec};
 use kubetrust::csr_bootstrap::Error;
 use kubetrust::csr_bootstrap::bootstrap::{BootstrapOptions, bootstrap};
-use kubetrust::csr_bootstrap::client::Options;
+use kubetrust::csr_bootstrap::client::{Options, Request};
 use kubetrust::csr_bootstrap::flow::Layout;
 use kubetrust::kubeconfig::{Config as Kubeconfig, SecretString};
-use kubetrust::pki::CaCertHash;
+use kubetrust::pki::{CaCertHash, PrivateKey};
 use kubetrust_testcp::{Config, TestControlPlane};
 
 /// The token every test cluster has (tests need a known id for `--as system:bootstrap:abcdef`).
@@ -116,6 +117,14 @@ impl Cluster {
         let path = dir.join("admin.conf");
         self.plane.admin_kubeconfig().save(&path).unwrap();
         path
+    }
+}
+
+/// A Node address of `type_` (`InternalIP`, `Hostname`, ...).
+pub(crate) fn address(type_: &str, address: &str) -> NodeAddress {
+    NodeAddress {
+        type_: type_.into(),
+        address: address.into(),
     }
 }
 
@@ -220,6 +229,35 @@ impl Node {
             files.iter().all(|f| f == "kubelet-client.key.tmp"),
             "files were written: {files:?}"
         );
+    }
+
+    /// Joins, then registers this node's Node object listing `addresses`; a client as the node.
+    pub(crate) async fn with_addresses(&self, cluster: &Cluster, addresses: &[NodeAddress]) -> kube::Client {
+        self.join(cluster, Duration::from_secs(5)).await.unwrap();
+        let nodes: Api<NodeObject> = Api::all(cluster.admin.clone());
+        let mut object = NodeObject::default();
+        object.metadata.name = Some(self.name.clone());
+        let mut created = nodes.create(&PostParams::default(), &object).await.unwrap();
+        created.status = Some(NodeStatus {
+            addresses: Some(addresses.to_vec()),
+            ..NodeStatus::default()
+        });
+        nodes
+            .replace_status(&self.name, &PostParams::default(), &created)
+            .await
+            .unwrap();
+        self.client().await
+    }
+
+    /// This node's serving certificate request for `addresses`, checked against the plane's CA.
+    pub(crate) fn serving_request<'a>(
+        &self,
+        cluster: &Cluster,
+        key: &'a PrivateKey,
+        addresses: &[NodeAddress],
+    ) -> Request<'a> {
+        let ca = vec![cluster.plane.ca().certificate().clone()];
+        Request::kubelet_serving(&self.name, key, addresses, None, ca).unwrap()
     }
 
     /// A client authenticated by `kubelet.conf`.

@@ -123,6 +123,25 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    // --- The approver (feature `approver`).
+    /// Inconsistent leader-election settings.
+    #[cfg(feature = "approver")]
+    #[error("invalid leader election settings: {reason}")]
+    InvalidLeaseConfig {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// This replica stopped leading; its process should exit and start again as a candidate.
+    #[cfg(feature = "approver")]
+    #[error("leader election lost: lease {lease} no longer held by {identity:?} ({why})")]
+    LeadershipLost {
+        /// `namespace/name` of the Lease.
+        lease: String,
+        /// This replica's identity.
+        identity: String,
+        /// Why: another holder, or no renewal within the renew deadline.
+        why: &'static str,
+    },
     /// The created object came back without a name or UID.
     #[error("the API server returned certificate signing request {name:?} without {field}")]
     IncompleteObject {

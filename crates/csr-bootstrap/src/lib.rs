@@ -49,6 +49,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "approver")]
+#[cfg_attr(docsrs, doc(cfg(feature = "approver")))]
+pub mod approver;
 #[cfg(feature = "kube")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
 pub mod bootstrap;

@@ -122,6 +122,44 @@ pub static RESOURCES: &[ServedResource] = &[
         ..crud("", "nodes", "node", "Node", "NodeList", false)
     },
     ServedResource {
+        short_names: &["sa"],
+        ..crud(
+            "",
+            "serviceaccounts",
+            "serviceaccount",
+            "ServiceAccount",
+            "ServiceAccountList",
+            true,
+        )
+    },
+    // Stored only (no controller runs them), so a controller's manifest can be applied whole.
+    ServedResource {
+        short_names: &["deploy"],
+        ..crud(
+            "apps",
+            "deployments",
+            "deployment",
+            "Deployment",
+            "DeploymentList",
+            true,
+        )
+    },
+    // Leader election (`kubetrust approver run`) and the Events controllers record.
+    ServedResource {
+        ..crud(
+            "coordination.k8s.io",
+            "leases",
+            "lease",
+            "Lease",
+            "LeaseList",
+            true,
+        )
+    },
+    ServedResource {
+        short_names: &["ev"],
+        ..crud("events.k8s.io", "events", "event", "Event", "EventList", true)
+    },
+    ServedResource {
         names: NameRule::PathSegment,
         columns: Columns::Role,
         ..crud(
