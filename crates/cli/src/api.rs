@@ -62,3 +62,16 @@ pub(crate) fn block_on<T>(
         .map_err(|e| format!("cannot start the async runtime: {e}"))?
         .block_on(future)
 }
+
+/// A client from `kubeconfig`, or without one as a pod's would be built: the in-cluster service
+/// account, else `$KUBECONFIG` or `~/.kube/config`.
+pub(crate) async fn client_from(
+    kubeconfig: Option<PathBuf>,
+) -> Result<kube::Client, Box<dyn std::error::Error>> {
+    match kubeconfig {
+        Some(kubeconfig) => Ok(KubeconfigArg { kubeconfig }.connect(None).await?.client),
+        None => kube::Client::try_default()
+            .await
+            .map_err(|e| format!("no --kubeconfig, and no in-cluster or default kubeconfig: {e}").into()),
+    }
+}

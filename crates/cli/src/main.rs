@@ -4,6 +4,7 @@
 //! stderr); 2 command-line syntax (clap's own exit code).
 
 mod api;
+mod approver;
 mod certs;
 mod config;
 mod discovery;
@@ -29,6 +30,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The secure approver of kubelet serving certificates, as a controller in a real cluster.
+    #[command(subcommand)]
+    Approver(approver::Command),
     /// The kubeadm certificate tree: create, check expiry, renew, external CA, pins.
     #[command(subcommand)]
     Certs(certs::Command),
@@ -59,6 +63,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Approver(command) => command.run(),
         Command::Certs(command) => command.run(),
         Command::Config(command) => command.run(),
         Command::Discovery(command) => command.run(),

@@ -230,6 +230,13 @@ async fn reconcile(csr: Arc<CertificateSigningRequest>, context: Arc<Context>) -
         }
     }
     let approved = matches!(decision, Decision::Approve(_));
+    tracing::info!(
+        csr = %name,
+        decision = if approved { "approved" } else { "denied" },
+        reason = condition.reason.as_deref().unwrap_or_default(),
+        message = condition.message.as_deref().unwrap_or_default(),
+        "approver: decided"
+    );
     let event = Event {
         type_: if approved {
             EventType::Normal
