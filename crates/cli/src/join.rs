@@ -269,12 +269,8 @@ impl ResetArgs {
 }
 
 fn remove(path: &Path) -> CommandResult {
-    match std::fs::remove_file(path) {
-        Ok(()) => {
-            eprintln!("[reset] Deleted {}", path.display());
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("cannot delete {}: {e}", path.display()).into()),
+    if kubetrust::fs::remove(path)? {
+        eprintln!("[reset] Deleted {}", path.display());
     }
+    Ok(())
 }

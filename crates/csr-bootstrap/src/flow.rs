@@ -189,16 +189,8 @@ fn clean_up(layout: &Layout, progress: &mut dyn FnMut(Progress)) -> Result<(), E
     let Some(path) = &layout.remove_after else {
         return Ok(());
     };
-    match std::fs::remove_file(path) {
-        Ok(()) => {
-            progress(Progress::BootstrapKubeconfigRemoved { path: path.clone() });
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(Error::Io {
-            action: "remove the bootstrap kubeconfig",
-            path: path.clone(),
-            source,
-        }),
+    if kubetrust_fs::remove(path)? {
+        progress(Progress::BootstrapKubeconfigRemoved { path: path.clone() });
     }
+    Ok(())
 }

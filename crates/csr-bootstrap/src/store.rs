@@ -206,15 +206,8 @@ impl CertStore {
 
     /// Removes the pending key after its certificate is stored; a missing file is fine.
     pub fn remove_pending_key(&self) -> Result<(), Error> {
-        let path = self.pending_key_path();
-        match std::fs::remove_file(&path) {
-            Err(source) if source.kind() != std::io::ErrorKind::NotFound => Err(Error::Io {
-                action: "remove",
-                path,
-                source,
-            }),
-            _ => Ok(()),
-        }
+        kubetrust_fs::remove(&self.pending_key_path())?;
+        Ok(())
     }
 
     /// Stores a new pair: the timestamped file (certificates, then the key), then the atomic

@@ -213,6 +213,16 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
 }
 
 /// Makes a completed rename or creation in `path`'s directory durable.
+/// Removes the file `path` and syncs its directory, so the removal survives a crash; `false`
+/// when there was nothing to remove.
+pub fn remove(path: &Path) -> Result<bool, Error> {
+    match fs::remove_file(path) {
+        Ok(()) => sync_parent(path).map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::new(Operation::Remove, path, e)),
+    }
+}
+
 fn sync_parent(path: &Path) -> Result<(), Error> {
     sync_dir(parent_dir(path))
 }

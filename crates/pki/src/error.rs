@@ -349,6 +349,40 @@ pub enum Error {
         /// The names that are.
         renewable: String,
     },
+    /// `certs rotate-ca` of a name that is not a rotatable CA.
+    #[error("{name:?} is not a CA that can be rotated; rotatable: ca, front-proxy-ca, etcd-ca")]
+    NotRotatable {
+        /// The name given.
+        name: String,
+    },
+    /// A CA's files are in a state no rotation step leaves.
+    #[error("the files of {ca} are not in any phase of a CA rotation: {reason}")]
+    RotationInconsistent {
+        /// The CA.
+        ca: &'static str,
+        /// What does not fit.
+        reason: String,
+    },
+    /// A rotation step taken out of order.
+    #[error("cannot {step} the rotation of {ca}: it is {phase}, and its next step is {next}")]
+    RotationStepOutOfOrder {
+        /// The CA.
+        ca: &'static str,
+        /// The step asked for.
+        step: crate::ca_rotation::Step,
+        /// Where the rotation stands.
+        phase: crate::ca_rotation::Phase,
+        /// The step that would move it on.
+        next: crate::ca_rotation::Step,
+    },
+    /// A rotation step that is not safe yet.
+    #[error("cannot go on with the rotation of {ca}: {reason}")]
+    RotationBlocked {
+        /// The CA.
+        ca: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A certificate name that is not in this tree (a typo, or an etcd name with external etcd).
     #[error("{name:?} is not a certificate of this tree (external etcd has no etcd certificates)")]
     NotInTree {

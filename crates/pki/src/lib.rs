@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 mod ca;
+pub mod ca_rotation;
 mod cert;
 mod csr;
 mod dirs;

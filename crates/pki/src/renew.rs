@@ -284,7 +284,7 @@ fn renew_kubeconfig(
         }
         KeyChoice::New => ca.issue_with_new_key(&profile, config.encryption_algorithm)?,
     };
-    client.replace(&cert, &key, ca.certificate());
+    client.replace(&cert, &key, ca.bundle());
     client.save()?;
     Ok(outcome(
         spec.file_name,

@@ -283,7 +283,7 @@ fn left_out(entry: &ExpirationEntry, reason: &str) -> NotRenewed {
 /// The control-plane components that load a certificate only at start-up (kubeadm's static
 /// Pods: none of them reloads these files). Clients (admin.conf, super-admin.conf) and etcd's
 /// liveness probe read theirs anew on every use.
-fn consumers(name: &str) -> &'static [&'static str] {
+pub(crate) fn consumers(name: &str) -> &'static [&'static str] {
     match name {
         "apiserver" | "apiserver-kubelet-client" | "front-proxy-client" | "apiserver-etcd-client" => {
             &["kube-apiserver"]

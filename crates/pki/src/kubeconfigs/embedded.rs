@@ -91,14 +91,20 @@ impl EmbeddedClient {
             .is_some_and(|c| !c.cluster.certificate_authority_data.is_empty())
     }
 
-    /// Replaces the client certificate and key and the cluster's CA, keeping everything else.
-    pub fn replace(&mut self, certificate: &Certificate, key: &PrivateKey, ca: &Certificate) {
+    /// Replaces the client certificate and key and the cluster's CA certificates (the signing
+    /// CA's whole bundle, so that a CA rotation's both CAs stay trusted), keeping everything
+    /// else.
+    pub fn replace(&mut self, certificate: &Certificate, key: &PrivateKey, ca_bundle: &[Certificate]) {
         if let Some(user) = self.config.users.get_mut(self.user) {
             user.user.client_certificate_data = certificate.to_pem().into_bytes();
             user.user.client_key_data = SecretBytes::new(key.to_pem().as_bytes().to_vec());
         }
         if let Some(cluster) = self.config.clusters.get_mut(self.cluster) {
-            cluster.cluster.certificate_authority_data = ca.to_pem().into_bytes();
+            cluster.cluster.certificate_authority_data = ca_bundle
+                .iter()
+                .map(Certificate::to_pem)
+                .collect::<String>()
+                .into_bytes();
         }
     }
 
