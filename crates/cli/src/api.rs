@@ -2,7 +2,7 @@
 //! runtime the async library calls run on. Everything else in a command stays synchronous.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use kubetrust::kubeconfig::Config;
@@ -63,13 +63,22 @@ pub(crate) fn block_on<T>(
         .block_on(future)
 }
 
+/// The cluster `kubeconfig` talks to.
+pub(crate) async fn client_for(kubeconfig: &Path) -> Result<Cluster, Box<dyn std::error::Error>> {
+    KubeconfigArg {
+        kubeconfig: kubeconfig.to_owned(),
+    }
+    .connect(None)
+    .await
+}
+
 /// A client from `kubeconfig`, or without one as a pod's would be built: the in-cluster service
 /// account, else `$KUBECONFIG` or `~/.kube/config`.
 pub(crate) async fn client_from(
     kubeconfig: Option<PathBuf>,
 ) -> Result<kube::Client, Box<dyn std::error::Error>> {
     match kubeconfig {
-        Some(kubeconfig) => Ok(KubeconfigArg { kubeconfig }.connect(None).await?.client),
+        Some(kubeconfig) => Ok(client_for(&kubeconfig).await?.client),
         None => kube::Client::try_default()
             .await
             .map_err(|e| format!("no --kubeconfig, and no in-cluster or default kubeconfig: {e}").into()),

@@ -32,6 +32,9 @@ pub(crate) enum Command {
     /// Carry out a plan written by `certs plan -o json`, renewing only certificates that have
     /// not changed since.
     Apply(ApplyArgs),
+    /// Rotate a CA without downtime: plan, then apply stage, issue and retire in turn.
+    #[command(subcommand)]
+    RotateCa(crate::rotate_ca::Command),
     /// Write keys and CSRs for an external CA, as `kubeadm certs generate-csr`.
     GenerateCsr(GenerateCsrArgs),
     /// Print the `sha256:` public-key pin of every certificate in a file.
@@ -169,6 +172,7 @@ impl Command {
             Self::Renew(args) => args.run(),
             Self::Plan(args) => args.run(),
             Self::Apply(args) => args.run(),
+            Self::RotateCa(command) => command.run(),
             Self::GenerateCsr(args) => args.run(),
             Self::CaCertHash(args) => {
                 let pins = CaCertHash::of_pem_bundle(
@@ -308,7 +312,7 @@ impl RenewArgs {
 
 /// The tree config `renew`, `plan` and `apply` work with: --config's, else kubeadm's defaults
 /// (with external etcd when the cert dir has no etcd CA).
-fn renewal_config(file: Option<&KubeadmConfig>, cert_dir: &Path) -> TreeConfig {
+pub(crate) fn renewal_config(file: Option<&KubeadmConfig>, cert_dir: &Path) -> TreeConfig {
     match file {
         Some(file) => file.tree.clone(),
         None => TreeConfig::default().with_external_etcd(external_etcd(cert_dir)),

@@ -12,6 +12,7 @@ mod init;
 mod init_tokens;
 mod join;
 mod kubeconfig;
+mod rotate_ca;
 mod settings;
 mod testcp;
 mod token;

@@ -1,0 +1,254 @@
+//! `kubetrust certs rotate-ca plan|apply` on a kubeadm tree, judged in every phase by a control
+//! plane started from that tree (`testcp serve`, restarted as the components would be), the real
+//! kubectl with the rotated `admin.conf`, and a node joining with a one-string token minted in
+//! that phase (it pins both CAs while both are trusted).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use std::path::Path;
+
+use support::{Server, fails, kubectl, ok};
+
+/// `certs rotate-ca plan -o json` of the cluster CA.
+fn plan(dir: &Path) -> serde_json::Value {
+    let (stdout, _) = ok(
+        &[
+            "certs",
+            "rotate-ca",
+            "plan",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "etc",
+            "-o",
+            "json",
+        ],
+        dir,
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
+fn apply(dir: &Path, step: &str) -> (String, String) {
+    ok(
+        &[
+            "certs",
+            "rotate-ca",
+            "apply",
+            "--step",
+            step,
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "etc",
+        ],
+        dir,
+    )
+}
+
+/// The components restart on the tree: kubectl with the tree's admin.conf gets through, and a
+/// node joins with a token minted now, pinning what cluster-info carries.
+fn cluster_works(dir: tempfile::TempDir, phase: &str, pins: usize) -> tempfile::TempDir {
+    let server = Server::start_in(dir, &["--listen", "127.0.0.1:0"]);
+    if let Some(kubectl) = kubectl() {
+        let out = std::process::Command::new(kubectl)
+            .current_dir(server.path())
+            .args([
+                "--kubeconfig",
+                "etc/admin.conf",
+                "--server",
+                &server.url,
+                "get",
+                "namespaces",
+                "-o",
+                "name",
+            ])
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{phase}: kubectl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("namespace/kube-system"));
+    }
+    let (token, _) = ok(
+        &[
+            "token",
+            "create",
+            "--kubeconfig",
+            server.kubeconfig(),
+            "--print-join-token",
+        ],
+        server.path(),
+    );
+    let token = token.trim();
+    let parsed: kubetrust::discovery::JoinToken = token.parse().unwrap();
+    assert_eq!(
+        parsed.pins().pins().len(),
+        pins,
+        "{phase}: the token pins every trusted CA"
+    );
+    let kubelet = format!("node-{phase}");
+    let (stdout, _) = ok(
+        &[
+            "join",
+            "--join-token",
+            token,
+            "--node-name",
+            &format!("worker-{phase}"),
+            "--kubelet-dir",
+            &kubelet,
+        ],
+        server.path(),
+    );
+    assert!(
+        stdout.starts_with("This node has joined the cluster:"),
+        "{phase}: {stdout}"
+    );
+    server.into_dir()
+}
+
+#[test]
+fn the_cluster_ca_rotates_while_kubectl_and_joins_keep_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = [
+        "--node-name",
+        "testcp",
+        "--advertise-address",
+        "127.0.0.1",
+        "--encryption-algorithm",
+        "ECDSA-P256",
+    ];
+    ok(
+        &[&["certs", "init", "--cert-dir", "pki"][..], &node].concat(),
+        dir.path(),
+    );
+    ok(
+        &[
+            &[
+                "kubeconfig",
+                "init",
+                "--cert-dir",
+                "pki",
+                "--kubeconfig-dir",
+                "etc",
+            ][..],
+            &node[..4],
+        ]
+        .concat(),
+        dir.path(),
+    );
+    assert_eq!(plan(dir.path())["phase"], "idle");
+    let dir = cluster_works(dir, "idle", 1);
+
+    let (stdout, stderr) = apply(dir.path(), "stage");
+    assert!(stderr.contains("[rotate-ca] Staged the new ca"), "{stderr}");
+    assert!(
+        stdout.contains("Restart kube-apiserver, kube-controller-manager, kube-scheduler, kubelet"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--step issue"), "{stdout}");
+    assert_eq!(plan(dir.path())["phase"], "staged");
+    let err = fails(
+        &[
+            "certs",
+            "rotate-ca",
+            "apply",
+            "--step",
+            "retire",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "etc",
+        ],
+        dir.path(),
+        1,
+    );
+    assert!(err.contains("it is staged, and its next step is issue"), "{err}");
+    let dir = cluster_works(dir, "staged", 2);
+
+    let (_, stderr) = apply(dir.path(), "issue");
+    assert!(stderr.contains("The new ca signs from now on"), "{stderr}");
+    assert!(
+        stderr.contains("certificate for serving the Kubernetes API renewed"),
+        "{stderr}"
+    );
+    assert_eq!(plan(dir.path())["phase"], "issued");
+    let (stdout, _) = apply(dir.path(), "issue");
+    assert!(stdout.contains("done already"), "{stdout}");
+    let dir = cluster_works(dir, "issued", 2);
+
+    // kubeadm's kubelet.conf embeds a client certificate of the old CA: the kubelet must rotate
+    // it first. This node's kubelet is gone; its kubelet.conf goes with it.
+    assert!(
+        plan(dir.path())["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("kubelet.conf")
+    );
+    let err = fails(
+        &[
+            "certs",
+            "rotate-ca",
+            "apply",
+            "--step",
+            "retire",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "etc",
+        ],
+        dir.path(),
+        1,
+    );
+    assert!(err.contains("kubelet's client certificate"), "{err}");
+    std::fs::remove_file(dir.path().join("etc/kubelet.conf")).unwrap();
+    let (stdout, _) = apply(dir.path(), "retire");
+    assert!(!stdout.contains("Then:"), "{stdout}");
+    assert_eq!(plan(dir.path())["phase"], "idle");
+    let dir = cluster_works(dir, "retired", 1);
+    drop(dir);
+}
+
+#[test]
+fn a_bad_ca_or_step_names_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(
+        &[
+            "certs",
+            "rotate-ca",
+            "plan",
+            "--ca",
+            "apiserver",
+            "--cert-dir",
+            "pki",
+        ],
+        dir.path(),
+        1,
+    );
+    assert!(
+        err.contains("\"apiserver\" is not a CA that can be rotated"),
+        "{err}"
+    );
+    let err = fails(
+        &[
+            "certs",
+            "rotate-ca",
+            "apply",
+            "--step",
+            "later",
+            "--cert-dir",
+            "pki",
+        ],
+        dir.path(),
+        2,
+    );
+    assert!(err.contains("not a step: stage, issue or retire"), "{err}");
+}
