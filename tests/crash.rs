@@ -34,7 +34,7 @@ use kubetrust::join::{JoinConfig, JoinError, PreflightError, join};
 use kubetrust::pki::kubeconfigs::{self, EmbeddedClient, KUBECONFIG_FILES};
 use kubetrust::pki::renew::{self, RenewTarget};
 use kubetrust::pki::tree::{self, CertSpec, TreeConfig};
-use kubetrust::pki::{Certificate, CertificateAuthority, Dirs, KeyAlgorithm};
+use kubetrust::pki::{Certificate, CertificateAuthority, Dirs, KeyAlgorithm, ca_rotation};
 use support::{Cluster, TOKEN};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -289,6 +289,114 @@ fn certs_renew_all_killed_at_random_points() {
     // between the two renames leaves a new certificate beside the old key until the commit
     // record is replayed (checked above). Counted before the replay.
     println!("crash renew: ok ({tally:?}; pairs torn between their two renames, then completed: {torn})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// certs rotate-ca: stage, issue, the kubelet's own rotation, retire
+
+/// What the kubelet's own rotation does for kubelet.conf: a client certificate from the signing
+/// CA, unless it has one.
+fn kubelet_rotates(dirs: &Dirs) {
+    let ca = tree::load_ca(&tree::CLUSTER_CA, &dirs.cert_dir).unwrap();
+    let path = dirs.kubeconfig_dir.join("kubelet.conf");
+    let mut client = EmbeddedClient::load(&path).unwrap();
+    let current = client.certificate_chain().unwrap()[0].clone();
+    if current.is_signed_by(ca.certificate()) {
+        return;
+    }
+    let profile = kubetrust::pki::CertProfile::client(current.subject(), SystemTime::now());
+    let (cert, key) = ca.issue_with_new_key(&profile, KeyAlgorithm::EcdsaP256).unwrap();
+    client.replace(&cert, &key, ca.bundle());
+    client.save().unwrap();
+}
+
+/// The whole rotation of the cluster CA as a script runs it, from wherever a killed run left it
+/// (`original`: the CA before; an idle tree with another CA has rotated already).
+fn rotate_cluster_ca(root: &Path, original: &Certificate) {
+    let (dirs, config, now) = (
+        pki_dirs(root),
+        tree_config(KeyAlgorithm::EcdsaP256),
+        SystemTime::now(),
+    );
+    // As every command does first: a batch the kill interrupted is completed.
+    kubetrust::fs::recover(&dirs.cert_dir).unwrap();
+    kubetrust::fs::recover(&dirs.kubeconfig_dir).unwrap();
+    let signer = || {
+        tree::load_ca(&tree::CLUSTER_CA, &dirs.cert_dir)
+            .unwrap()
+            .certificate()
+            .clone()
+    };
+    if ca_rotation::observe(&dirs, &config, "ca").unwrap() == ca_rotation::Phase::Idle
+        && signer() != *original
+    {
+        return;
+    }
+    for step in [ca_rotation::Step::Stage, ca_rotation::Step::Issue] {
+        ca_rotation::apply_rotation(&dirs, &config, "ca", step, now).unwrap();
+    }
+    kubelet_rotates(&dirs);
+    ca_rotation::apply_rotation(&dirs, &config, "ca", ca_rotation::Step::Retire, now).unwrap();
+}
+
+#[test]
+fn ca_rotation_killed_at_random_points() {
+    let original_ca =
+        |root: &Path| load_cert(&tree::CLUSTER_CA.cert_path(&pki_dirs(root).cert_dir), 0)[0].clone();
+    if let Some(job) = crash_support::child_job() {
+        assert_eq!(job, "rotate-ca");
+        let root = PathBuf::from(crash_support::child_arg("DIR"));
+        let original = original_ca(&root);
+        crash_support::ready();
+        rotate_cluster_ca(&root, &original);
+        return;
+    }
+    let base = tempfile::tempdir().unwrap();
+    let fresh = |name: String| {
+        let dir = base.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        certs_init(&dir, KeyAlgorithm::EcdsaP256);
+        dir
+    };
+    let job = |dir: &Path| Job {
+        test: "ca_rotation_killed_at_random_points",
+        job: "rotate-ca",
+        args: vec![("DIR", dir.display().to_string())],
+    };
+    let mut length = Length::probe(3, |i| job(&fresh(format!("probe-{i}"))).run_whole());
+    println!("crash rotate-ca: one rotation takes {:?}", length.get());
+    let mut rng = Rng::for_subject("rotate-ca");
+    let mut tally = Tally::default();
+    for round in 0..crash_support::runs() {
+        let dir = fresh(format!("round-{round}"));
+        let original = original_ca(&dir);
+        let ended = job(&dir).kill_after(length.delay(&mut rng), round);
+        length.observe(ended);
+        tally.count(ended);
+        tally.stray_temps += crash_support::check_temps(&dir, round).len();
+        // Whatever the kill left, the next run (which recovers first) finishes the rotation.
+        rotate_cluster_ca(&dir, &original);
+        check_tree(&dir, round, true, None);
+        crash_support::assert_no_leftovers(&dir, round);
+        let dirs = pki_dirs(&dir);
+        let bundle = load_cert(&tree::CLUSTER_CA.cert_path(&dirs.cert_dir), round);
+        assert_eq!(bundle.len(), 1, "round {round}: the old CA was not retired");
+        assert_ne!(bundle[0], original, "round {round}: the CA did not rotate");
+        assert!(!dirs.cert_dir.join("ca.next.key").exists(), "round {round}");
+        for spec in &KUBECONFIG_FILES {
+            let config =
+                kubetrust::kubeconfig::Config::from_file(dirs.kubeconfig_dir.join(spec.file_name)).unwrap();
+            let trusted =
+                Certificate::chain_from_pem(&config.clusters[0].cluster.certificate_authority_data).unwrap();
+            assert_eq!(
+                trusted, bundle,
+                "round {round}: {} trusts another CA",
+                spec.file_name
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    println!("crash rotate-ca: ok ({tally:?})");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,6 +82,9 @@ impl Command {
 impl PlanArgs {
     fn run(self) -> CommandResult {
         let (dirs, config) = self.target.load()?;
+        // A step a crash interrupted mid-batch is completed first, so the plan sees where it is.
+        kubetrust::fs::recover(&dirs.cert_dir)?;
+        kubetrust::fs::recover(&dirs.kubeconfig_dir)?;
         let plan = ca_rotation::plan_rotation(&dirs, &config, &self.target.ca)?;
         let text = match self.output {
             Output::Json => serde_json::to_string_pretty(&plan)? + "\n",

@@ -73,12 +73,13 @@ impl Step {
         }
     }
 
-    /// The phase this step leaves.
-    fn done_at(self) -> Phase {
+    /// Whether a rotation at `phase` has taken this step (so a script that runs every step
+    /// again after a crash goes on where it stopped).
+    fn taken_at(self, phase: Phase) -> bool {
         match self {
-            Self::Stage => Phase::Staged,
-            Self::Issue => Phase::Issued,
-            Self::Retire => Phase::Idle,
+            Self::Stage => phase != Phase::Idle,
+            Self::Issue => phase == Phase::Issued,
+            Self::Retire => phase == Phase::Idle,
         }
     }
 }
@@ -153,6 +154,8 @@ fn next_key_path(ca: &CertSpec, cert_dir: &Path) -> PathBuf {
 }
 
 /// The phase of `ca`'s rotation (`ca`, `front-proxy-ca`, `etcd-ca`), from the files alone.
+/// Where a run may have been killed, call `kubetrust_fs::recover` on both directories first
+/// (as [`apply_rotation`] does): a batch it interrupted is then completed.
 ///
 /// # Errors
 /// Unreadable files, an unknown CA, or files no rotation step leaves (a next key whose
@@ -390,9 +393,10 @@ fn remove_spent_next_key(dirs: &Dirs, spec: &CertSpec) -> Result<(), Error> {
     Ok(())
 }
 
-/// Takes `step` of `ca`'s rotation: nothing when the files show it done already; the rest of
-/// it when a crash interrupted it; [`Error::RotationStepOutOfOrder`] when an earlier step is
-/// missing (or a later one was taken). Returns what it did, in order.
+/// Takes `step` of `ca`'s rotation: nothing when the files show it taken already (stage once
+/// staged or later, issue once issued, retire once idle: so `stage`, `issue`, `retire` run
+/// again after a crash go on where it stopped); the rest of it when a crash interrupted it;
+/// [`Error::RotationStepOutOfOrder`] when an earlier step is missing. Returns what it did.
 ///
 /// # Errors
 /// As [`observe`]; a blocked retirement ([`Error::RotationBlocked`]); write errors.
@@ -409,7 +413,7 @@ pub fn apply_rotation(
     remove_spent_next_key(dirs, spec)?;
     let observed = observe_files(dirs, config, spec)?;
     let plan = plan_rotation(dirs, config, ca)?;
-    if observed.phase == step.done_at() {
+    if step.taken_at(observed.phase) {
         return Ok(Vec::new());
     }
     if plan.next != step {
