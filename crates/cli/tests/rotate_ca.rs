@@ -252,3 +252,96 @@ fn a_bad_ca_or_step_names_what_is_wrong() {
     );
     assert!(err.contains("not a step: stage, issue or retire"), "{err}");
 }
+
+/// `apply --kubeconfig` publishes ca.crt's bundle in `kube-public/cluster-info` at once (before
+/// any restart), and a node joins with a token that pins both CAs.
+#[test]
+fn staging_with_a_kubeconfig_publishes_both_cas_in_cluster_info() {
+    let server = Server::start();
+    let node = ["--node-name", "testcp", "--advertise-address", "127.0.0.1"];
+    ok(
+        &[
+            &[
+                "kubeconfig",
+                "init",
+                "--cert-dir",
+                "pki",
+                "--kubeconfig-dir",
+                "etc",
+            ][..],
+            &node,
+        ]
+        .concat(),
+        server.path(),
+    );
+    let (_, stderr) = ok(
+        &[
+            "certs",
+            "rotate-ca",
+            "apply",
+            "--step",
+            "stage",
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "etc",
+            "--kubeconfig",
+            server.kubeconfig(),
+        ],
+        server.path(),
+    );
+    assert!(
+        stderr.contains("Published ca.crt's bundle in kube-public/cluster-info"),
+        "{stderr}"
+    );
+    if let Some(kubectl) = kubectl() {
+        let out = support::run_kubectl(
+            &kubectl,
+            &server,
+            &[
+                "get",
+                "configmap",
+                "-n",
+                "kube-public",
+                "cluster-info",
+                "-o=jsonpath={.data.kubeconfig}",
+            ],
+        );
+        let published = kubetrust::kubeconfig::Config::from_bytes(&out.stdout).unwrap();
+        let cas = kubetrust::pki::Certificate::chain_from_pem(
+            &published.clusters[0].cluster.certificate_authority_data,
+        );
+        assert_eq!(cas.unwrap().len(), 2, "cluster-info carries both CAs");
+    }
+    // The rotated admin.conf trusts both, so the token it mints pins both.
+    let (token, _) = ok(
+        &[
+            "token",
+            "create",
+            "--kubeconfig",
+            "etc/admin.conf",
+            "--server",
+            &server.url,
+            "--print-join-token",
+        ],
+        server.path(),
+    );
+    let parsed: kubetrust::discovery::JoinToken = token.trim().parse().unwrap();
+    assert_eq!(parsed.pins().pins().len(), 2);
+    let (stdout, _) = ok(
+        &[
+            "join",
+            "--join-token",
+            token.trim(),
+            "--node-name",
+            "worker-staged",
+            "--kubelet-dir",
+            "node",
+        ],
+        server.path(),
+    );
+    assert!(
+        stdout.starts_with("This node has joined the cluster:"),
+        "{stdout}"
+    );
+}

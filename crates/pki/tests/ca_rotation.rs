@@ -290,3 +290,32 @@ fn unknown_cas_and_inconsistent_files_are_refused() {
         panic!("a stray next key must be refused")
     };
 }
+
+#[test]
+fn the_front_proxy_ca_rotates_without_touching_the_cluster_ca_or_kubeconfigs() {
+    let (_root, dirs) = setup();
+    let spec = CertSpec::by_name("front-proxy-ca").unwrap();
+    let (old, kubeconfigs, cluster) = (
+        bundle(&dirs, spec),
+        kubeconfig_trust(&dirs),
+        bundle(&dirs, &CLUSTER_CA),
+    );
+    let plan = plan_rotation(&dirs, &config(), "front-proxy-ca").unwrap();
+    assert_eq!(plan.reload, ["kube-apiserver"]);
+    assert_eq!(
+        plan.files,
+        [
+            dirs.cert_dir.join("front-proxy-ca.crt"),
+            dirs.cert_dir.join("front-proxy-ca.next.key")
+        ]
+    );
+    for next in [Step::Stage, Step::Issue, Step::Retire] {
+        step(&dirs, "front-proxy-ca", next);
+    }
+    let new = bundle(&dirs, spec);
+    assert_eq!(new.len(), 1);
+    assert_ne!(new, old);
+    assert!(certificate(&dirs.cert_dir.join("front-proxy-client.crt")).is_signed_by(&new[0]));
+    assert_eq!(kubeconfig_trust(&dirs), kubeconfigs);
+    assert_eq!(bundle(&dirs, &CLUSTER_CA), cluster);
+}
