@@ -51,8 +51,8 @@ pub(crate) struct ApplyArgs {
     /// The step: stage, issue or retire.
     #[arg(long, value_name = "STEP", value_parser = parse_step)]
     step: Step,
-    /// After `stage` and `retire` of the cluster CA, also publish ca.crt's bundle in the
-    /// cluster's `kube-public/cluster-info` (for joining nodes), through this admin kubeconfig.
+    /// After each step of the cluster CA, also publish ca.crt's bundle in the cluster's
+    /// `kube-public/cluster-info` (for joining nodes), through this admin kubeconfig.
     #[arg(long, value_name = "FILE")]
     kubeconfig: Option<PathBuf>,
 }
@@ -125,16 +125,16 @@ impl ApplyArgs {
         let ca = &self.target.ca;
         let reload = ca_rotation::plan_rotation(&dirs, &config, ca)?.reload;
         let done = ca_rotation::apply_rotation(&dirs, &config, ca, self.step, SystemTime::now())?;
+        done.iter().for_each(|line| eprintln!("{line}"));
+        // Also when the files were done already: a run that stopped after them publishes now.
+        if let Some(kubeconfig) = &self.kubeconfig
+            && *ca == CLUSTER_CA.name
+        {
+            publish_cluster_info(kubeconfig, &dirs)?;
+        }
         if done.is_empty() {
             println!("The {} step of the rotation of {ca} is done already.", self.step);
             return Ok(());
-        }
-        done.iter().for_each(|line| eprintln!("{line}"));
-        if let Some(kubeconfig) = &self.kubeconfig
-            && *ca == CLUSTER_CA.name
-            && self.step != Step::Issue
-        {
-            publish_cluster_info(kubeconfig, &dirs)?;
         }
         let next = ca_rotation::plan_rotation(&dirs, &config, ca)?;
         println!("Restart {} so that they read what changed.", reload.join(", "));

@@ -51,10 +51,47 @@ fn apply(dir: &Path, step: &str) -> (String, String) {
     )
 }
 
-/// The components restart on the tree: kubectl with the tree's admin.conf gets through, and a
-/// node joins with a token minted now, pinning what cluster-info carries.
-fn cluster_works(dir: tempfile::TempDir, phase: &str, pins: usize) -> tempfile::TempDir {
-    let server = Server::start_in(dir, &["--listen", "127.0.0.1:0"]);
+/// Join tokens minted so far, with the phase each was minted in.
+type Minted = Vec<(String, &'static str)>;
+
+/// The components restart on the tree (testcp keeps its API objects, tokens included, in
+/// `state/`): kubectl with the tree's admin.conf gets through; a node joins with a token minted
+/// now, which pins every CA cluster-info carries; and nodes join with every token minted in
+/// earlier phases, except, once the old CA is retired, the one that pinned it alone.
+fn cluster_works(
+    dir: tempfile::TempDir,
+    phase: &'static str,
+    pins: usize,
+    minted: &mut Minted,
+) -> tempfile::TempDir {
+    let server = Server::start_in(dir, &["--listen", "127.0.0.1:0", "--state-dir", "state"]);
+    // The step taken last, again, with the cluster up: the files are done already; cluster-info
+    // gets ca.crt's bundle and this restart's URL.
+    let last_step = match phase {
+        "staged" => Some("stage"),
+        "issued" => Some("issue"),
+        "retired" => Some("retire"),
+        _ => None,
+    };
+    if let Some(step) = last_step {
+        let (stdout, _) = ok(
+            &[
+                "certs",
+                "rotate-ca",
+                "apply",
+                "--step",
+                step,
+                "--cert-dir",
+                "pki",
+                "--kubeconfig-dir",
+                "etc",
+                "--kubeconfig",
+                server.kubeconfig(),
+            ],
+            server.path(),
+        );
+        assert!(stdout.contains("done already"), "{stdout}");
+    }
     if let Some(kubectl) = kubectl() {
         let out = std::process::Command::new(kubectl)
             .current_dir(server.path())
@@ -88,30 +125,37 @@ fn cluster_works(dir: tempfile::TempDir, phase: &str, pins: usize) -> tempfile::
         ],
         server.path(),
     );
-    let token = token.trim();
-    let parsed: kubetrust::discovery::JoinToken = token.parse().unwrap();
+    let parsed: kubetrust::discovery::JoinToken = token.trim().parse().unwrap();
     assert_eq!(
         parsed.pins().pins().len(),
         pins,
         "{phase}: the token pins every trusted CA"
     );
-    let kubelet = format!("node-{phase}");
-    let (stdout, _) = ok(
-        &[
+    minted.push((token.trim().to_owned(), phase));
+    for (i, (token, minted_in)) in minted.iter().enumerate() {
+        let (node, kubelet) = (format!("worker-{phase}-{i}"), format!("node-{phase}-{i}"));
+        // The endpoint of this restart (the port changes), the token and pins of then.
+        let args = [
             "join",
+            server.endpoint(),
             "--join-token",
             token,
             "--node-name",
-            &format!("worker-{phase}"),
+            &node,
             "--kubelet-dir",
             &kubelet,
-        ],
-        server.path(),
-    );
-    assert!(
-        stdout.starts_with("This node has joined the cluster:"),
-        "{phase}: {stdout}"
-    );
+        ];
+        if phase == "retired" && *minted_in == "idle" {
+            let err = fails(&args, server.path(), 1);
+            assert!(err.contains("pin"), "{phase}, a token of {minted_in}: {err}");
+        } else {
+            let (stdout, _) = ok(&args, server.path());
+            assert!(
+                stdout.starts_with("This node has joined the cluster:"),
+                "{phase}, a token of {minted_in}: {stdout}"
+            );
+        }
+    }
     server.into_dir()
 }
 
@@ -146,7 +190,8 @@ fn the_cluster_ca_rotates_while_kubectl_and_joins_keep_working() {
         dir.path(),
     );
     assert_eq!(plan(dir.path())["phase"], "idle");
-    let dir = cluster_works(dir, "idle", 1);
+    let mut minted = Minted::new();
+    let dir = cluster_works(dir, "idle", 1, &mut minted);
 
     let (stdout, stderr) = apply(dir.path(), "stage");
     assert!(stderr.contains("[rotate-ca] Staged the new ca"), "{stderr}");
@@ -172,7 +217,7 @@ fn the_cluster_ca_rotates_while_kubectl_and_joins_keep_working() {
         1,
     );
     assert!(err.contains("it is staged, and its next step is issue"), "{err}");
-    let dir = cluster_works(dir, "staged", 2);
+    let dir = cluster_works(dir, "staged", 2, &mut minted);
 
     let (_, stderr) = apply(dir.path(), "issue");
     assert!(stderr.contains("The new ca signs from now on"), "{stderr}");
@@ -183,7 +228,7 @@ fn the_cluster_ca_rotates_while_kubectl_and_joins_keep_working() {
     assert_eq!(plan(dir.path())["phase"], "issued");
     let (stdout, _) = apply(dir.path(), "issue");
     assert!(stdout.contains("done already"), "{stdout}");
-    let dir = cluster_works(dir, "issued", 2);
+    let dir = cluster_works(dir, "issued", 2, &mut minted);
 
     // kubeadm's kubelet.conf embeds a client certificate of the old CA: the kubelet must rotate
     // it first. This node's kubelet is gone; its kubelet.conf goes with it.
@@ -213,7 +258,7 @@ fn the_cluster_ca_rotates_while_kubectl_and_joins_keep_working() {
     let (stdout, _) = apply(dir.path(), "retire");
     assert!(!stdout.contains("Then:"), "{stdout}");
     assert_eq!(plan(dir.path())["phase"], "idle");
-    let dir = cluster_works(dir, "retired", 1);
+    let dir = cluster_works(dir, "retired", 1, &mut minted);
     drop(dir);
 }
 
