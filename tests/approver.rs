@@ -142,6 +142,19 @@ async fn events_about(cluster: &Cluster, name: &str) -> Vec<Event> {
         .collect()
 }
 
+/// The Events about CSR `name` once there is one (the approver records it after writing the
+/// decision, which the requester may see first); empty after 5 s without.
+async fn recorded_events(cluster: &Cluster, name: &str) -> Vec<Event> {
+    for _ in 0..100 {
+        let events = events_about(cluster, name).await;
+        if !events.is_empty() {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Vec::new()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_its_manifests_rbac_the_approver_approves_own_addresses_and_denies_a_foreign_ip() {
     let cluster = Cluster::start().await;
@@ -190,7 +203,7 @@ async fn with_its_manifests_rbac_the_approver_approves_own_addresses_and_denies_
     );
 
     // Each decision is an Event from the approver.
-    let approved = events_about(&cluster, &issued.name).await;
+    let approved = recorded_events(&cluster, &issued.name).await;
     assert_eq!(approved.len(), 1, "{approved:?}");
     assert_eq!(approved[0].type_.as_deref(), Some("Normal"));
     assert_eq!(approved[0].reason.as_deref(), Some("KubetrustServingApproved"));
@@ -198,7 +211,7 @@ async fn with_its_manifests_rbac_the_approver_approves_own_addresses_and_denies_
         approved[0].reporting_controller.as_deref(),
         Some("kubetrust-approver")
     );
-    let denials = events_about(&cluster, denied).await;
+    let denials = recorded_events(&cluster, denied).await;
     assert_eq!(denials.len(), 1, "{denials:?}");
     assert_eq!(denials[0].type_.as_deref(), Some("Warning"));
     assert!(
@@ -289,7 +302,7 @@ async fn two_replicas_elect_one_leader_and_a_leader_killed_mid_decision_is_repla
     let issued = request_serving(&cluster, &first, &first_client, &first_own)
         .await
         .unwrap();
-    let events = events_about(&cluster, &issued.name).await;
+    let events = recorded_events(&cluster, &issued.name).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].reporting_instance.as_deref(), Some("replica-a"));
 
@@ -375,4 +388,39 @@ async fn inconsistent_lease_timing_is_refused() {
         matches!(result, Err(Error::InvalidLeaseConfig { .. })),
         "{result:?}"
     );
+}
+
+/// With `client_csrs`, kubelet client CSRs are decided as kube-controller-manager's
+/// `csrapproving` decides them (its own approver off here): a bootstrap-token join is approved
+/// after a SubjectAccessReview, and once kubeadm's auto-approval binding is removed, the review
+/// says no and the CSR is left pending (never denied).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_csrs_are_approved_only_when_the_access_review_allows() {
+    let cluster = Cluster::with_config(kubetrust_testcp::Config::default().with_client_approver(false)).await;
+    let running = spawn(
+        cluster.admin.clone(),
+        ApproverConfig::default().with_client_csrs(true),
+    );
+    let node = Node::new(51);
+    node.join(&cluster, Duration::from_secs(10)).await.unwrap();
+    let csr = cluster
+        .csr_of(&format!("system:bootstrap:{}", cluster.token.id()))
+        .await;
+    let name = csr.metadata.name.unwrap();
+    assert_eq!(
+        conditions(&cluster, &name).await,
+        [("Approved".to_owned(), "AutoApproved".to_owned())]
+    );
+    assert_eq!(recorded_events(&cluster, &name).await.len(), 1);
+
+    kubetrust::bootstrap_token::api::disable_node_client_auto_approval(&cluster.admin)
+        .await
+        .unwrap();
+    let refused = Node::new(52);
+    let error = refused
+        .join(&cluster, Duration::from_millis(1500))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    running.stop().await.unwrap();
 }

@@ -57,6 +57,9 @@ pub struct Config {
     pub state_dir: Option<PathBuf>,
     /// Whether to run the secure kubelet-serving approver (off by default, as in a cluster).
     pub serving_approver: bool,
+    /// Whether to run kube-controller-manager's kubelet client approver (`csrapproving`; on by
+    /// default, as in a cluster): off, client CSRs wait for another approver.
+    pub client_approver: bool,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             kubeadm_state: true,
             state_dir: None,
             serving_approver: false,
+            client_approver: true,
         }
     }
 }
@@ -101,6 +105,13 @@ impl Config {
     /// ([`controllers::serving_approver`]).
     pub fn with_serving_approver(mut self, enabled: bool) -> Self {
         self.serving_approver = enabled;
+        self
+    }
+
+    /// Whether to approve kubelet client CSRs as kube-controller-manager does
+    /// ([`controllers::csr_approver`]).
+    pub fn with_client_approver(mut self, enabled: bool) -> Self {
+        self.client_approver = enabled;
         self
     }
 
@@ -223,6 +234,7 @@ impl TestControlPlane {
             ca,
             faults,
             serving_approver: config.serving_approver,
+            client_approver: config.client_approver,
         }));
         Ok(plane)
     }

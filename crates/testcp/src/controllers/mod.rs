@@ -32,6 +32,8 @@ pub struct Controllers {
     pub faults: Faults,
     /// Whether the serving approver runs.
     pub serving_approver: bool,
+    /// Whether the kubelet client approver runs.
+    pub client_approver: bool,
 }
 
 /// Starts every controller; the handles end when the control plane stops.
@@ -46,10 +48,12 @@ pub fn spawn_all(context: &Controllers) -> Vec<tokio::task::JoinHandle<()>> {
     let mut handles = vec![
         bootstrap_signer::spawn(store.clone()),
         token_cleaner::spawn(store.clone()),
-        csr_approver::spawn(store.clone()),
         csr_signer::spawn(store.clone(), signer),
         csr_cleaner::spawn(store.clone()),
     ];
+    if context.client_approver {
+        handles.push(csr_approver::spawn(store.clone()));
+    }
     if context.serving_approver {
         handles.push(serving_approver::spawn(store.clone()));
     }
