@@ -392,6 +392,19 @@ pub enum Error {
         #[source]
         source: kubetrust_kubeconfig::Error,
     },
+    /// A downloaded discovery kubeconfig names a local file or a plugin: the download would
+    /// decide what this node reads (and sends: a token file) or runs.
+    #[cfg(feature = "kube")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+    #[error(
+        "the discovery kubeconfig downloaded from {url} sets {field}: a downloaded discovery file must carry its CA and credentials itself (no file paths, exec or auth-provider plugins)"
+    )]
+    DownloadReferencesLocal {
+        /// The URL (credentials in it redacted).
+        url: String,
+        /// The field, as `users[<name>].user.tokenFile`.
+        field: String,
+    },
     /// The discovery kubeconfig defines no cluster.
     #[cfg(feature = "kube")]
     #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]

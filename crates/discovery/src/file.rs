@@ -142,10 +142,12 @@ impl FileDiscovery {
             }
             Location::Https(url) => {
                 let bytes = self.download(&url).await?;
-                Config::from_bytes(&bytes).map_err(|source| Error::MalformedDownload {
+                let config = Config::from_bytes(&bytes).map_err(|source| Error::MalformedDownload {
                     url: url.to_string(),
                     source,
-                })?
+                })?;
+                self.refuse_local_references(&config)?;
+                config
             }
         };
         let mut current = self.checked(config)?;
@@ -177,12 +179,47 @@ impl FileDiscovery {
         let parsed = Config::from_bytes(bytes);
         let config = match self.parse_location()? {
             Location::File(path) => parsed.map_err(|source| Error::LoadDiscoveryFile { path, source })?,
-            Location::Https(url) => parsed.map_err(|source| Error::MalformedDownload {
-                url: url.to_string(),
-                source,
-            })?,
+            Location::Https(url) => {
+                let config = parsed.map_err(|source| Error::MalformedDownload {
+                    url: url.to_string(),
+                    source,
+                })?;
+                self.refuse_local_references(&config)?;
+                config
+            }
         };
         Ok(self.bootstrap_kubeconfig(self.checked(config)?))
+    }
+
+    /// A downloaded kubeconfig must carry its CA and credentials itself: a file path would make
+    /// this node read its own files (and send a token file's token to the file's server), an
+    /// exec or auth-provider plugin would run what the download chose. (kubeadm follows them.)
+    fn refuse_local_references(&self, config: &Config) -> Result<(), Error> {
+        let clusters = config
+            .clusters
+            .iter()
+            .filter(|c| !c.cluster.certificate_authority.is_empty())
+            .map(|c| format!("clusters[{}].cluster.certificate-authority", c.name));
+        let users = config.users.iter().flat_map(|u| {
+            let user = &u.user;
+            [
+                (!user.client_certificate.is_empty(), "client-certificate"),
+                (!user.client_key.is_empty(), "client-key"),
+                (!user.token_file.is_empty(), "tokenFile"),
+                (user.exec.is_some(), "exec"),
+                (user.auth_provider.is_some(), "auth-provider"),
+            ]
+            .into_iter()
+            .filter(|(set, _)| *set)
+            .map(move |(_, field)| format!("users[{}].user.{field}", u.name))
+        });
+        match clusters.chain(users).next() {
+            Some(field) => Err(Error::DownloadReferencesLocal {
+                url: self.shown_location(),
+                field,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Steps 3 and 4: the current cluster and user, and credentials unless a TLS bootstrap
@@ -701,5 +738,46 @@ users:\n- name: u\n  user: {token: abcdefghijklmnop}\ncontexts:\n- name: x\n  co
             }
             other => panic!("a non-PEM CA was accepted: {other:?}"),
         }
+    }
+
+    /// A downloaded file may not make the node read its own files or run a plugin; a local one
+    /// may (it is the node's own).
+    #[test]
+    fn downloaded_files_carry_everything_themselves() {
+        let local_references = [
+            (
+                "clusters:\n- name: c\n  cluster: {server: 'https://h:6443', certificate-authority: /etc/ca.crt}\n",
+                "clusters[c].cluster.certificate-authority",
+            ),
+            (
+                "clusters:\n- name: ''\n  cluster: {server: 'https://h:6443'}\nusers:\n- name: u\n  user: {tokenFile: /var/run/secrets/token}\n",
+                "users[u].user.tokenFile",
+            ),
+            (
+                "clusters:\n- name: ''\n  cluster: {server: 'https://h:6443'}\nusers:\n- name: u\n  user: {client-key: /etc/k.key}\n",
+                "users[u].user.client-key",
+            ),
+            (
+                "clusters:\n- name: ''\n  cluster: {server: 'https://h:6443'}\nusers:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: sh, interactiveMode: Never}\n",
+                "users[u].user.exec",
+            ),
+        ];
+        let download = FileDiscovery::new("https://example.com/d.yaml");
+        for (text, field) in local_references {
+            match download.check_kubeconfig(text.as_bytes()) {
+                Err(Error::DownloadReferencesLocal { url, field: refused }) => {
+                    assert_eq!(
+                        (url.as_str(), refused.as_str()),
+                        ("https://example.com/d.yaml", field)
+                    );
+                }
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let local = FileDiscovery::new("/etc/kubernetes/discovery.yaml");
+        assert!(!matches!(
+            local.check_kubeconfig(local_references[3].0.as_bytes()),
+            Err(Error::DownloadReferencesLocal { .. })
+        ));
     }
 }

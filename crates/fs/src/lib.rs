@@ -32,7 +32,7 @@ mod mode;
 mod temp;
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
@@ -207,12 +207,27 @@ pub fn replace_symlink(link: &Path, target: &Path) -> Result<(), Error> {
     sync_parent(link)
 }
 
-/// Reads a whole file, with an error that names the path.
+/// The largest file [`read`] reads: far above any certificate, key, kubeconfig or testcp
+/// snapshot, far below what exhausts memory when a path names a device (`/dev/zero`).
+pub const READ_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Reads a whole file of at most [`READ_LIMIT`] bytes, with an error that names the path.
 pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    fs::read(path).map_err(|e| Error::new(Operation::Read, path, e))
+    let error = |e| Error::new(Operation::Read, path, e);
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|file| file.take(READ_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(error)?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > READ_LIMIT {
+        let message = format!("larger than {} MiB", READ_LIMIT >> 20);
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            message,
+        )));
+    }
+    Ok(bytes)
 }
 
-/// Makes a completed rename or creation in `path`'s directory durable.
 /// Removes the file `path` and syncs its directory, so the removal survives a crash; `false`
 /// when there was nothing to remove.
 pub fn remove(path: &Path) -> Result<bool, Error> {
@@ -223,6 +238,7 @@ pub fn remove(path: &Path) -> Result<bool, Error> {
     }
 }
 
+/// Makes a completed rename, creation or removal in `path`'s directory durable.
 fn sync_parent(path: &Path) -> Result<(), Error> {
     sync_dir(parent_dir(path))
 }

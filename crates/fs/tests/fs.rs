@@ -249,3 +249,17 @@ fn write_atomic_all_replaces_nothing_when_one_file_cannot_be_written() {
     );
     assert!(leftovers(dir.path()).is_empty());
 }
+
+/// A path that names a device or a huge file is refused at the limit, not read until memory
+/// runs out.
+#[test]
+fn reads_stop_at_the_limit() {
+    let error = read(Path::new("/dev/zero")).unwrap_err();
+    assert_eq!(error.path(), Path::new("/dev/zero"));
+    let cause = std::error::Error::source(&error).unwrap().to_string();
+    assert!(cause.contains("larger than 64 MiB"), "{cause}");
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    std::fs::write(&small, b"ok").unwrap();
+    assert_eq!(read(&small).unwrap(), b"ok");
+}
