@@ -2,8 +2,9 @@
 //! module brings the [`policy`](crate::policy).
 //!
 //! [`run`] watches CertificateSigningRequests with kube-runtime's `Controller` and decides each
-//! pending one of signer `kubernetes.io/kubelet-serving` with [`policy::serving`](crate::policy::serving) against the
-//! requester's Node (and, when asked, each kubelet client CSR with [`policy::client`](crate::policy::client), whose
+//! pending one of signer `kubernetes.io/kubelet-serving` with
+//! [`policy::serving`](crate::policy::serving) against the requester's Node (and, when asked,
+//! each kubelet client CSR with [`policy::client`](crate::policy::client), whose
 //! SubjectAccessReviews it posts). Every decision is written as the CSR's `Approved` or `Denied`
 //! condition through `/approval`, carrying the resourceVersion it was made on (a decision about
 //! a CSR that changed meanwhile is not written), and reported as an `events.k8s.io` Event.
