@@ -70,6 +70,13 @@ impl Error {
         }
     }
 
+    /// The operating system's error, for callers with an `io::Error` of their own to fill.
+    pub fn into_io(self) -> std::io::Error {
+        match self {
+            Self::Io { source, .. } => source,
+        }
+    }
+
     /// The step that failed.
     pub fn operation(&self) -> Operation {
         match self {

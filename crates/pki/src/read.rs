@@ -7,13 +7,13 @@ use zeroize::Zeroizing;
 
 use crate::{CertError, Certificate, Error};
 
-/// The whole file.
+/// The whole file (at most `kubetrust_fs::READ_LIMIT` bytes).
 pub(crate) fn file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
-    std::fs::read(path)
+    kubetrust_fs::read(path)
         .map(Zeroizing::new)
-        .map_err(|source| Error::Read {
+        .map_err(|error| Error::Read {
             path: path.to_owned(),
-            source,
+            source: error.into_io(),
         })
 }
 
