@@ -367,10 +367,16 @@ pub(crate) fn assert_replicates(a: &Member, a_pki: &Path, b: &Member, b_pki: &Pa
     .finish(RUN_TIMEOUT);
     assert!(out.status.success(), "{out}");
     assert_eq!(out.stdout, format!("{KEY}\n{VALUE}\n"), "{out}");
+    // A refusal names its TLS error; `EOF` is a peer that hung up mid-handshake (its dial timed
+    // out on a loaded machine), not a certificate refused.
     for member in [a, b] {
         let log = member.log();
+        let refused: Vec<&str> = log
+            .lines()
+            .filter(|line| line.contains("rejected connection") && !line.contains("EOF"))
+            .collect();
         assert!(
-            !log.contains("rejected connection"),
+            refused.is_empty(),
             "no peer was refused by {}:\n{log}",
             member.name
         );
