@@ -297,33 +297,36 @@ pub fn plan_rotation(dirs: &Dirs, config: &TreeConfig, ca: &str) -> Result<Rotat
         blocked: None,
     };
     match observed.phase {
-        Phase::Idle | Phase::Issued => {
-            plan.next = if observed.phase == Phase::Idle {
-                Step::Stage
-            } else {
-                Step::Retire
-            };
-            plan.files = std::iter::once(crt).chain(kubeconfigs).collect();
-            if observed.phase == Phase::Idle {
-                plan.files.insert(1, next_key);
-            } else {
-                plan.blocked = kubelet_blocker(spec, dirs, &observed.bundle);
-            }
+        Phase::Idle => {
+            plan.files = [crt, next_key].into_iter().chain(kubeconfigs).collect();
         }
         Phase::Staged | Phase::Issuing => {
             plan.next = Step::Issue;
-            let stale = if observed.phase == Phase::Staged {
+            // Staged, everything the CA signs is re-issued after the switch.
+            let stale: Vec<RenewTarget> = if observed.phase == Phase::Staged {
                 signed_certificates(spec, config)
+                    .into_iter()
+                    .filter(|target| {
+                        target_files(target, dirs)
+                            .first()
+                            .is_some_and(|file| file.exists())
+                    })
+                    .collect()
             } else {
                 observed.stale
             };
-            plan.reissues = stale.iter().map(RenewTarget::name).collect();
-            if observed.phase == Phase::Staged || observed.next_key.is_some() {
+            if observed.phase == Phase::Staged {
                 plan.files.extend([crt, spec.key_path(&dirs.cert_dir), next_key]);
             }
             plan.files
                 .extend(stale.iter().flat_map(|target| target_files(target, dirs)));
+            plan.reissues = stale.iter().map(RenewTarget::name).collect();
             plan.reload = reissue_reload(spec, &plan.reissues);
+        }
+        Phase::Issued => {
+            plan.next = Step::Retire;
+            plan.files = std::iter::once(crt).chain(kubeconfigs).collect();
+            plan.blocked = kubelet_blocker(spec, dirs, &observed.bundle);
         }
     }
     Ok(plan)
