@@ -41,15 +41,7 @@ impl ClusterPki {
                 kubetrust_fs::create_dir_all(dir, Mode::PUBLIC_DIR)?;
             }
         }
-        let batch: Vec<NewFile<'_>> = to_write
-            .iter()
-            .map(|(path, contents, mode)| NewFile {
-                path,
-                contents,
-                mode: *mode,
-            })
-            .collect();
-        kubetrust_fs::write_new_all(&batch)?;
+        kubetrust_fs::write_new_all(&NewFile::batch(&to_write))?;
         Ok(to_write.into_iter().map(|(path, ..)| path).collect())
     }
 

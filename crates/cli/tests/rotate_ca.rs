@@ -54,6 +54,25 @@ fn apply(dir: &Path, step: &str) -> (String, String) {
 /// Join tokens minted so far, with the phase each was minted in.
 type Minted = Vec<(String, &'static str)>;
 
+/// `apply` that must fail with exit 1; its stderr.
+fn apply_fails(dir: &Path, step: &str) -> String {
+    fails(
+        &[
+            "certs",
+            "rotate-ca",
+            "apply",
+            "--step",
+            step,
+            "--cert-dir",
+            "pki",
+            "--kubeconfig-dir",
+            "etc",
+        ],
+        dir,
+        1,
+    )
+}
+
 /// The components restart on the tree (testcp keeps its API objects, tokens included, in
 /// `state/`): kubectl with the tree's admin.conf gets through; a node joins with a token minted
 /// now, which pins every CA cluster-info carries; and nodes join with every token minted in
@@ -201,21 +220,7 @@ fn the_cluster_ca_rotates_while_kubectl_and_joins_keep_working() {
     );
     assert!(stdout.contains("--step issue"), "{stdout}");
     assert_eq!(plan(dir.path())["phase"], "staged");
-    let err = fails(
-        &[
-            "certs",
-            "rotate-ca",
-            "apply",
-            "--step",
-            "retire",
-            "--cert-dir",
-            "pki",
-            "--kubeconfig-dir",
-            "etc",
-        ],
-        dir.path(),
-        1,
-    );
+    let err = apply_fails(dir.path(), "retire");
     assert!(err.contains("it is staged, and its next step is issue"), "{err}");
     let dir = cluster_works(dir, "staged", 2, &mut minted);
 
@@ -238,21 +243,7 @@ fn the_cluster_ca_rotates_while_kubectl_and_joins_keep_working() {
             .unwrap()
             .contains("kubelet.conf")
     );
-    let err = fails(
-        &[
-            "certs",
-            "rotate-ca",
-            "apply",
-            "--step",
-            "retire",
-            "--cert-dir",
-            "pki",
-            "--kubeconfig-dir",
-            "etc",
-        ],
-        dir.path(),
-        1,
-    );
+    let err = apply_fails(dir.path(), "retire");
     assert!(err.contains("kubelet's client certificate"), "{err}");
     std::fs::remove_file(dir.path().join("etc/kubelet.conf")).unwrap();
     let (stdout, _) = apply(dir.path(), "retire");

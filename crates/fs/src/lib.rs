@@ -34,7 +34,7 @@ mod temp;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use error::{Error, Operation};
 use journal::Move;
@@ -66,7 +66,7 @@ pub fn write_new(path: &Path, contents: &[u8], mode: Mode) -> Result<(), Error> 
 }
 
 /// One file of a [`write_new_all`] batch.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct NewFile<'a> {
     /// Where the file goes; nothing may exist there.
     pub path: &'a Path,
@@ -74,6 +74,32 @@ pub struct NewFile<'a> {
     pub contents: &'a [u8],
     /// Its exact mode.
     pub mode: Mode,
+}
+
+impl<'a> NewFile<'a> {
+    /// The batch of `(path, contents, mode)` triples, the shape callers collect files in
+    /// (contents often in a wiping buffer: keys, kubeconfigs with credentials).
+    pub fn batch<C: AsRef<[u8]>>(files: &'a [(PathBuf, C, Mode)]) -> Vec<Self> {
+        files
+            .iter()
+            .map(|(path, contents, mode)| NewFile {
+                path,
+                contents: contents.as_ref(),
+                mode: *mode,
+            })
+            .collect()
+    }
+}
+
+/// The contents are left out: most batches hold a private key.
+impl std::fmt::Debug for NewFile<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewFile")
+            .field("path", &self.path)
+            .field("contents", &format_args!("[{} bytes]", self.contents.len()))
+            .field("mode", &self.mode)
+            .finish()
+    }
 }
 
 /// Creates every file as [`write_new`] does, with the same guarantees per file, but writes and

@@ -263,3 +263,19 @@ fn reads_stop_at_the_limit() {
     std::fs::write(&small, b"ok").unwrap();
     assert_eq!(read(&small).unwrap(), b"ok");
 }
+
+/// A batch's Debug shows where and how, never the bytes (most batches hold a private key).
+#[test]
+fn a_batch_file_debug_hides_its_contents() {
+    let files = [(
+        std::path::PathBuf::from("/etc/kubernetes/pki/ca.key"),
+        b"-----BEGIN EC PRIVATE KEY-----secret".to_vec(),
+        Mode::PRIVATE,
+    )];
+    let shown = format!("{:?}", NewFile::batch(&files));
+    assert!(
+        shown.contains("ca.key") && shown.contains("[36 bytes]"),
+        "{shown}"
+    );
+    assert!(!shown.contains("secret") && !shown.contains("45, 45"), "{shown}");
+}

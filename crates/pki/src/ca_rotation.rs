@@ -561,13 +561,5 @@ type BatchFile = (PathBuf, Zeroizing<Vec<u8>>, Mode);
 
 /// One crash-safe batch: all of `files` or none.
 fn write_batch(files: &[BatchFile]) -> Result<(), Error> {
-    let batch: Vec<NewFile<'_>> = files
-        .iter()
-        .map(|(path, contents, mode)| NewFile {
-            path,
-            contents,
-            mode: *mode,
-        })
-        .collect();
-    Ok(kubetrust_fs::write_atomic_all(&batch)?)
+    Ok(kubetrust_fs::write_atomic_all(&NewFile::batch(files))?)
 }

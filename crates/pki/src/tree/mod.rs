@@ -300,14 +300,7 @@ fn write_all(cert_dir: &Path, mut files: Vec<(PathBuf, Vec<u8>, Mode)>) -> Resul
             kubetrust_fs::create_dir_all(dir, Mode::PUBLIC_DIR)?;
         }
     }
-    let batch: Vec<NewFile<'_>> = files
-        .iter()
-        .map(|(path, contents, mode)| NewFile {
-            path,
-            contents,
-            mode: *mode,
-        })
-        .collect();
+    let batch = NewFile::batch(&files);
     let written = kubetrust_fs::write_new_all(&batch);
     drop(batch);
     // Key material must not linger in freed memory.
